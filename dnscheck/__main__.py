@@ -1,0 +1,3 @@
+from dnscheck.cli import main
+
+main()

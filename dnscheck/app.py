@@ -1,0 +1,79 @@
+"""Wiring: build the source, the format and the runner from the options, run, and return the exit code."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from typing import TextIO
+
+from dnscheck.collect import Source
+from dnscheck.formats import Summary, get_format
+from dnscheck.models import Verdict
+
+
+def build_source(resolvers: Iterable[str], timeout: float, zone_file: str | None, first_domain: str | None) -> Source:
+    if zone_file:
+        from dnscheck.collect.zonefile import ZoneFileSource, load_zone
+
+        return ZoneFileSource(load_zone(zone_file, first_domain or "."), zone_file)
+    from dnscheck.collect.resolver import ResolverSource, make_resolver, parse_server
+
+    servers = [parse_server(r) for r in resolvers]
+    return ResolverSource(make_resolver(servers, timeout))
+
+
+def use_color(choice: str, out: TextIO) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    return out.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+@contextlib.contextmanager
+def open_output(path: str | None) -> Iterator[TextIO]:
+    if path is None or path == "-":
+        yield sys.stdout
+        return
+    from dnscheck.output import atomic_open
+
+    with atomic_open(path) as f:
+        yield f
+
+
+def run_check(*, lines: Iterator[str], zone_file: str | None, resolvers: Iterable[str], timeout: float,
+              concurrency: int, fmt: str, output: str | None, color: str) -> int:
+    first = None
+    source_lines: Iterable[str] = lines
+    if zone_file:
+        # Zone-file mode takes its domains as arguments: few enough to hold, and the first one gives the
+        # zone's origin when the file has no $ORIGIN.
+        from dnscheck.normalise import Target, normalise
+
+        source_lines = list(lines)
+        first = next((t.domain for x in source_lines if isinstance(t := normalise(x), Target)), None)
+    source = build_source(resolvers, timeout, zone_file, first)
+    summary = asyncio.run(_run(source_lines, source, timeout, concurrency, fmt, output, color))
+    return summary.worst.exit_code if summary.total else Verdict.UNKNOWN.exit_code
+
+
+async def _run(lines: Iterable[str], source: Source, timeout: float, concurrency: int, fmt: str,
+               output: str | None, color: str) -> Summary:
+    from dnscheck.check import check
+    from dnscheck.runner import Runner
+
+    runner = Runner(lambda t: check(t, source, timeout), concurrency)
+    summary = Summary()
+    start = time.monotonic()
+    with open_output(output) as out:
+        formatter = get_format(fmt)(out, use_color(color, out))
+        formatter.begin()
+        async for result in runner.run(lines, ordered=formatter.ordered):
+            summary.add(result)
+            formatter.result(result)
+        summary.elapsed_s = time.monotonic() - start
+        summary.finished_at = time.time()
+        formatter.end(summary)
+    return summary

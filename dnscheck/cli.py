@@ -1,0 +1,165 @@
+"""Command line: parse, wire, exit. No DNS logic lives here.
+
+Heavy modules (dnspython, tldextract, tabulate) are imported inside the commands, so `--version` and `--help`
+stay fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from typing import IO, Any
+
+import click
+
+from dnscheck import __version__
+from dnscheck.errors import EXIT_INTERNAL, EXIT_USAGE, DnscheckError
+
+EXIT_CODES_HELP = """\b
+Exit codes (the worst over all domains):
+  0   safe       nothing points at Microsoft 365
+  1   warning    leftovers to clean up (SPF, autodiscover, DKIM...)
+  2   blocked    MX or NS still at Microsoft 365: do not remove the domain
+  3   unknown    could not tell (timeout, SERVFAIL, NXDOMAIN, bad input)
+  64  usage error (bad option, unreadable or malformed file)
+  70  internal error (run with -v for the traceback)
+Blocked takes precedence over unknown.
+"""
+
+_state = {"verbose": 0}
+
+
+class _Group(click.Group):
+    """Maps every way of failing onto the documented exit codes, and never shows a traceback unless -v."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        kwargs["standalone_mode"] = False
+        try:
+            rv = super().main(*args, **kwargs)
+        except click.exceptions.Exit as e:
+            sys.exit(e.exit_code)
+        except click.UsageError as e:
+            e.show()
+            sys.exit(EXIT_USAGE)
+        except click.ClickException as e:
+            e.show()
+            sys.exit(EXIT_USAGE)
+        except click.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(130)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+        except DnscheckError as e:
+            _show_traceback()
+            click.echo(f"dnscheck: error: {e.diagnostics()}", err=True)
+            sys.exit(e.exit_code)
+        except BrokenPipeError:
+            # The reader went away (`dnscheck ... | head`): not an error worth a message.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(141)  # 128 + SIGPIPE, as a shell reports it
+        except Exception as e:
+            _show_traceback()
+            click.echo(f"dnscheck: internal error: {type(e).__name__}: {e}", err=True)
+            if not _state["verbose"]:
+                click.echo("Run again with -v to see the traceback, and report it.", err=True)
+            sys.exit(EXIT_INTERNAL)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _show_traceback() -> None:
+    if _state["verbose"]:
+        import traceback
+
+        traceback.print_exc()
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             epilog=EXIT_CODES_HELP)
+@click.version_option(__version__, "-V", "--version", prog_name="dnscheck")
+@click.option("-v", "--verbose", count=True, help="Show debug logs and tracebacks.")
+def cli(verbose: int) -> None:
+    """Does a custom domain still point at Microsoft 365? A preflight check before a DNS cutover, a
+    domain removal or a subscription cancellation.
+
+    \b
+    Examples:
+      dnscheck check contoso.com
+      dnscheck check contoso.com --zone-file planned.zone
+      dnscheck check --input domains.txt --format json -o report.json
+    """
+    _state["verbose"] = verbose
+    if verbose:
+        logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.INFO, format="%(levelname)s %(message)s")
+
+
+def _read_lines(path: str) -> Iterator[str]:
+    """Input lines, undecodable bytes kept (as surrogates) so that the line is reported, not dropped."""
+    stream: IO[bytes]
+    try:
+        stream = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError as e:
+        raise DnscheckError(f"cannot read --input {path}: {e.strerror}") from None
+    with stream:
+        for raw in stream:
+            line = raw.decode("utf-8", errors="surrogateescape")
+            text = line.split(" #", 1)[0].strip() if not line.lstrip().startswith("#") else ""
+            if text:
+                yield text
+
+
+def _lines(domains: tuple[str, ...], input_file: str | None) -> Iterator[str]:
+    yield from domains
+    if input_file:
+        yield from _read_lines(input_file)
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("domains", nargs=-1, metavar="[DOMAIN]...")
+@click.option("-i", "--input", "input_file", metavar="FILE",
+              help="Read domains from FILE, one per line ('#' comments; '-' for stdin).")
+@click.option("--zone-file", metavar="FILE",
+              help="Check a BIND zone file (e.g. the zone planned at the new DNS host) instead of live DNS.")
+@click.option("--resolver", "resolvers", multiple=True, metavar="HOST[:PORT]",
+              help="Resolver to ask (repeatable; IPv6 as [addr]:port). Default: /etc/resolv.conf.")
+@click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True,
+              help="Most seconds one domain's whole check may take.")
+@click.option("--concurrency", type=click.IntRange(1, 10000), default=50, show_default=True,
+              help="Domains checked at the same time.")
+@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json", "jsonl"]), default="table",
+              show_default=True, help="Report format.")
+@click.option("-o", "--output", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Colour the table. auto: only on a terminal, and never when NO_COLOR is set.")
+def check(domains: tuple[str, ...], input_file: str | None, zone_file: str | None, resolvers: tuple[str, ...],
+          timeout: float, concurrency: int, fmt: str, output: str | None, color: str) -> int:
+    """Check DOMAINs (names, URLs or e-mail addresses) for records that still point at Microsoft 365.
+
+    Resolves MX, NS, TXT (SPF, MS=ms... verification) and every name Microsoft 365 asks for (autodiscover,
+    DKIM selectors, SIP/Teams, Intune, msoid), all at once, and gives one verdict per domain:
+    safe, warning, blocked or unknown. A lookup that fails never counts as safe.
+
+    \b
+    Examples:
+      dnscheck check contoso.com
+      dnscheck check admin@contoso.com https://fabrikam.com/owa
+      dnscheck check contoso.com --zone-file planned.zone     # before publishing a zone
+      dnscheck check --input domains.txt -f jsonl --resolver 127.0.0.1:5300
+      dnscheck check contoso.com -f json | jq .results[0].verdict
+    """
+    if not domains and not input_file:
+        raise click.UsageError("give at least one DOMAIN, or --input FILE")
+    if zone_file and input_file:
+        raise click.UsageError("--zone-file checks the domains given as arguments; it does not take --input")
+    from dnscheck.app import run_check
+
+    return run_check(
+        lines=_lines(domains, input_file), zone_file=zone_file, resolvers=resolvers, timeout=timeout,
+        concurrency=concurrency, fmt=fmt, output=output, color=color,
+    )
+
+
+def main() -> None:
+    cli(prog_name="dnscheck")

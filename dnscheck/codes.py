@@ -1,0 +1,45 @@
+"""Finding codes: stable identifiers that scripts may rely on, each with its severity.
+
+One exception to "one code, one severity": LOOKUP_FAILED is `unknown` when the failed lookup is MX or NS
+(the records that decide the verdict) and `warning` for a leftover record. A failed lookup counts as the worst
+that record could have shown.
+
+A code never changes meaning once published; new situations get new codes.
+"""
+
+from __future__ import annotations
+
+from dnscheck.models import Severity
+
+B, U, W, I = Severity.BLOCKED, Severity.UNKNOWN, Severity.WARNING, Severity.INFO
+
+CODES: dict[str, tuple[Severity, str]] = {
+    # Mail still flows to, or DNS is still served by, Microsoft 365.
+    "MX_M365": (B, "An MX record points at Exchange Online."),
+    "MX_CNAME_M365": (B, "An MX host is a CNAME to Exchange Online."),
+    "NS_M365": (B, "Microsoft 365 hosts the zone's DNS (NS records at Microsoft)."),
+    # Leftovers: removal may fail or services may misbehave, but mail is not lost.
+    "SPF_M365": (W, "The SPF record still authorises Microsoft 365 to send."),
+    "AUTODISCOVER_M365": (W, "Autodiscover still points at Exchange Online."),
+    "DKIM_M365": (W, "A DKIM selector is still a CNAME to Microsoft 365."),
+    "VERIFY_TXT_M365": (W, "A Microsoft 365 domain-verification TXT record remains."),
+    "VERIFY_MX_M365": (W, "A Microsoft 365 domain-verification MX record remains."),
+    "SIP_M365": (W, "A Skype for Business / Teams record still points at Microsoft."),
+    "MDM_M365": (W, "An Intune / device-registration record still points at Microsoft."),
+    "MSOID_M365": (W, "The msoid CNAME still points at Microsoft."),
+    "MX_GATEWAY": (W, "The MX points at a mail-security gateway that may relay into Microsoft 365."),
+    "MX_NONE": (W, "The domain has no MX record and no address: it cannot receive mail."),
+    "MX_NONE_IMPLICIT": (W, "The domain has no MX record; mail falls back to its A/AAAA address."),
+    "LOOKUP_FAILED": (W, "A lookup failed, so that record could not be checked."),  # or U: see above
+    # Facts worth knowing.
+    "MX_NULL": (I, "The domain publishes a null MX (RFC 7505): it receives no mail on purpose."),
+    "SUBDOMAIN_INPUT": (I, "The name checked is a subdomain of a registered domain."),
+    "OUT_OF_ZONE": (I, "A name outside the zone file (--zone-file) was not looked up."),
+    # Could not tell.
+    "DOMAIN_NXDOMAIN": (U, "The domain does not exist (NXDOMAIN)."),
+    "INPUT_INVALID": (U, "The input is not a domain name that can be checked."),
+}
+
+
+def severity_of(code: str) -> Severity:
+    return CODES[code][0]

@@ -1,0 +1,146 @@
+"""A recursive resolver as a source (dns.asyncresolver).
+
+Every DNS failure becomes Undetermined with a reason a person can read; nothing here is ever folded into "no record".
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+import dns.asyncresolver
+import dns.exception
+import dns.message
+import dns.name
+import dns.nameserver
+import dns.rdatatype
+import dns.resolver
+
+from dnscheck.errors import ConfigError
+from dnscheck.models import Answered, Lookup, Record, Undetermined
+
+EDNS_PAYLOAD = 1232  # the DNS Flag Day 2020 size: larger answers come back truncated, then over TCP
+
+
+def parse_server(spec: str) -> tuple[str, int]:
+    """`HOST[:PORT]`, with IPv6 as `[addr]:port` (or a bare IPv6 address without a port)."""
+    text = spec.strip()
+    host, port = text, "53"
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep or (rest and not rest.startswith(":")):
+            raise ConfigError(f"--resolver {spec!r}: write IPv6 with a port as [addr]:port")
+        port = rest[1:] or "53"
+    elif text.count(":") == 1:
+        host, _, port = text.partition(":")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ConfigError(f"--resolver {spec!r}: {host!r} is not an IP address") from None
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"--resolver {spec!r}: port must be a number from 1 to 65535")
+    return host, int(port)
+
+
+def make_resolver(servers: list[tuple[str, int]], timeout: float) -> dns.asyncresolver.Resolver:
+    if servers:
+        resolver = dns.asyncresolver.Resolver(configure=False)
+        resolver.nameservers = [dns.nameserver.Do53Nameserver(h, p) for h, p in servers]
+    else:
+        try:
+            resolver = dns.asyncresolver.Resolver()
+        except dns.resolver.NoResolverConfiguration:
+            raise ConfigError(
+                "no resolver configured: /etc/resolv.conf is missing or lists no nameserver",
+                "Name one with --resolver, e.g. --resolver 9.9.9.9 or --resolver [2620:fe::fe]:53",
+            ) from None
+    resolver.use_edns(0, 0, EDNS_PAYLOAD)
+    resolver.lifetime = timeout
+    # Per-try timeout: short enough that a lost UDP packet is retried well within the domain's deadline.
+    resolver.timeout = max(0.2, min(2.0, timeout / 3))
+    resolver.cache = None  # answers are per-check; a shared cache would hide which server said what
+    return resolver
+
+
+class ResolverSource:
+    def __init__(self, resolver: dns.asyncresolver.Resolver) -> None:
+        self._resolver = resolver
+        self.label = "resolver " + ", ".join(str(ns) for ns in resolver.nameservers)
+
+    def covers(self, name: str) -> bool:
+        return True
+
+    async def lookup(self, name: str, rdtype: str) -> Lookup:
+        try:
+            answer = await self._resolver.resolve(name, rdtype, raise_on_no_answer=False, search=False)
+        except dns.resolver.NXDOMAIN as e:
+            responses = list(e.responses().values())
+            response = responses[-1] if responses else None
+            return Answered(name, rdtype, _records(response), "NXDOMAIN", _soa_owner(response))
+        except dns.resolver.LifetimeTimeout:
+            return Undetermined(name, rdtype, "timed out: the resolver did not answer in time")
+        except dns.resolver.NoNameservers as e:
+            return Undetermined(name, rdtype, "no server could answer: " + _server_errors(e))
+        except dns.resolver.YXDOMAIN:
+            return Undetermined(name, rdtype, "the name is too long after DNAME substitution (YXDOMAIN)")
+        except dns.exception.DNSException as e:
+            return Undetermined(name, rdtype, f"{type(e).__name__}: {e}")
+        except (OSError, ValueError) as e:
+            return Undetermined(name, rdtype, f"network error: {e}")
+        response = answer.response
+        server = f"{answer.nameserver}:{answer.port}"
+        return Answered(name, rdtype, _records(response), "NOERROR", _soa_owner(response), server)
+
+
+def _server_errors(e: dns.resolver.NoNameservers) -> str:
+    errors = e.kwargs.get("errors") or []
+    parts = []
+    for err in errors[:4]:
+        # (server, tcp, port, exception-or-rcode-text, response)
+        server, port, what = err[0], err[2], err[3]
+        parts.append(f"{server}:{port} {what}")
+    return "; ".join(parts) or "all servers failed (SERVFAIL or REFUSED)"
+
+
+def _soa_owner(response: dns.message.Message | None) -> str | None:
+    if response is None:
+        return None
+    for rrset in response.authority:
+        if rrset.rdtype == dns.rdatatype.SOA:
+            return _host(rrset.name)
+    return None
+
+
+def _records(response: dns.message.Message | None) -> tuple[Record, ...]:
+    if response is None:
+        return ()
+    return tuple(rec for rrset in response.answer for rec in records_of(rrset))
+
+
+def records_of(rrset: Any) -> list[Record]:
+    """Records in presentation form, with the pointed-at host name kept for matching."""
+    name = _host(rrset.name)
+    rtype = dns.rdatatype.to_text(rrset.rdtype)
+    return [_record(name, rtype, rd, rrset.ttl) for rd in rrset]
+
+
+def _record(name: str, rtype: str, rd: Any, ttl: int) -> Record:
+    if rtype == "TXT":
+        text = b"".join(rd.strings).decode("utf-8", errors="replace")
+        return Record(name, rtype, text, ttl)
+    if rtype == "MX":
+        target = _host(rd.exchange)
+        return Record(name, rtype, f"{rd.preference} {target}", ttl, target)
+    if rtype in ("CNAME", "NS", "DNAME"):
+        target = _host(rd.target)
+        return Record(name, rtype, target, ttl, target)
+    if rtype == "SRV":
+        target = _host(rd.target)
+        return Record(name, rtype, f"{rd.priority} {rd.weight} {rd.port} {target}", ttl, target)
+    return Record(name, rtype, rd.to_text(), ttl)
+
+
+def _host(name: dns.name.Name) -> str:
+    # The root name (a null MX's exchange) stays ".", everything else loses its trailing dot.
+    text = name.to_text(omit_final_dot=True).lower()
+    return text or "."

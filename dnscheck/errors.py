@@ -1,0 +1,29 @@
+"""Errors that carry an explanation for the person at the terminal.
+
+The CLI catches DnscheckError at the top and prints `message` (and `hint`); a traceback appears only with -v.
+"""
+
+from __future__ import annotations
+
+EXIT_USAGE = 64  # EX_USAGE: never click's 2, which would read as "blocked"
+EXIT_INTERNAL = 70  # EX_SOFTWARE
+
+
+class DnscheckError(Exception):
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def diagnostics(self) -> str:
+        return f"{self.message}\n{self.hint}" if self.hint else self.message
+
+
+class ConfigError(DnscheckError):
+    """Bad options or environment: no resolver configuration, unusable --resolver, unreadable file."""
+
+
+class ZoneFileError(DnscheckError):
+    """A --zone-file that cannot be used as it is."""

@@ -1,0 +1,62 @@
+"""Output formats, all behind one interface. Each lives in its own module, imported only when chosen.
+
+A format receives results one at a time (`result`), in input order unless it says `ordered = False`, and a
+summary at the end. Reports go to the stream given; nothing here decides exit codes.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from dnscheck.models import Result, Verdict
+
+
+@dataclass
+class Summary:
+    total: int = 0
+    by_verdict: dict[str, int] = field(default_factory=lambda: {v.value: 0 for v in Verdict})
+    by_code: dict[str, int] = field(default_factory=dict)
+    worst: Verdict = Verdict.SAFE
+    elapsed_s: float = 0.0
+    finished_at: float = 0.0  # Unix time
+
+    def add(self, result: Result) -> None:
+        self.total += 1
+        self.by_verdict[result.verdict.value] += 1
+        for f in result.findings:
+            self.by_code[f.code] = self.by_code.get(f.code, 0) + 1
+        if result.verdict.rank > self.worst.rank:
+            self.worst = result.verdict
+
+
+class Format(ABC):
+    ordered = True  # False: results may arrive in completion order
+
+    def __init__(self, out: TextIO, color: bool = False) -> None:
+        self.out = out
+        self.color = color
+
+    def begin(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+    @abstractmethod
+    def result(self, result: Result) -> None: ...
+
+    def end(self, summary: Summary) -> None:  # noqa: B027 - optional hook
+        pass
+
+
+# name -> "module:Class". The CLI offers exactly these; a test walks every entry.
+FORMATS: dict[str, str] = {
+    "table": "dnscheck.formats.table:TableFormat",
+    "json": "dnscheck.formats.json:JsonFormat",
+    "jsonl": "dnscheck.formats.json:JsonLinesFormat",
+}
+
+
+def get_format(name: str) -> type[Format]:
+    module, _, cls = FORMATS[name].partition(":")
+    return getattr(importlib.import_module(module), cls)  # type: ignore[no-any-return]

@@ -1,0 +1,53 @@
+"""The human report: a summary table (tabulate), then each domain's findings with what to do.
+
+Everything that came from DNS or the input passes through `clean()` first. Colour only when asked (the CLI turns
+it on for a TTY without NO_COLOR).
+"""
+
+from __future__ import annotations
+
+import click
+from tabulate import tabulate
+
+from dnscheck.formats import Format, Summary
+from dnscheck.formats.text import clean
+from dnscheck.models import Result, Severity, Verdict
+
+_COLOURS = {"safe": "green", "warning": "yellow", "blocked": "red", "unknown": "magenta", "info": "cyan"}
+_ORDER = {Severity.BLOCKED: 0, Severity.UNKNOWN: 1, Severity.WARNING: 2, Severity.INFO: 3}
+
+
+class TableFormat(Format):
+    def begin(self) -> None:
+        self._results: list[Result] = []
+
+    def result(self, result: Result) -> None:
+        self._results.append(result)
+
+    def _paint(self, text: str, key: str) -> str:
+        return click.style(text, fg=_COLOURS.get(key), bold=key in ("blocked", "unknown")) if self.color else text
+
+    def end(self, summary: Summary) -> None:
+        rows = []
+        for r in self._results:
+            codes = sorted({f.code for f in r.findings}, key=lambda c: c)
+            rows.append([
+                clean(r.domain or r.input),
+                self._paint(r.verdict.value, r.verdict.value),
+                r.cloud or "-",
+                clean(", ".join(codes)) or "-",
+            ])
+        self.out.write(tabulate(rows, headers=["DOMAIN", "VERDICT", "CLOUD", "FINDINGS"], tablefmt="simple"))
+        self.out.write("\n")
+        for r in self._results:
+            if not r.findings:
+                continue
+            self.out.write(f"\n{clean(r.domain or repr(r.input))}: {self._paint(r.verdict.value, r.verdict.value)}\n")
+            for f in sorted(r.findings, key=lambda f: _ORDER[f.severity]):
+                sev = self._paint(f"{f.severity.value:<8}", f.severity.value)
+                self.out.write(f"  {sev} {f.code:<18} {clean(f.message)}\n")
+                if f.remediation:
+                    self.out.write(f"  {'':<8} {'':<18} fix: {clean(f.remediation)}\n")
+        counts = ", ".join(f"{n} {v}" for v, n in summary.by_verdict.items() if n)
+        verdict = summary.worst.value if summary.total else Verdict.UNKNOWN.value
+        self.out.write(f"\n{summary.total} checked: {counts or 'none'}. Overall: {self._paint(verdict, verdict)}\n")
