@@ -8,8 +8,10 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import TextIO
 
+from dnscheck.check import Options
 from dnscheck.collect import Source
 from dnscheck.formats import Summary, get_format
 from dnscheck.models import Verdict
@@ -44,7 +46,8 @@ def open_output(path: str | None) -> Iterator[TextIO]:
 
 
 def run_check(*, lines: Iterator[str], zone_file: str | None, resolvers: Iterable[str], timeout: float,
-              concurrency: int, fmt: str, output: str | None, color: str) -> int:
+              concurrency: int, fmt: str, output: str | None, color: str, mode: str = "auto",
+              explain: bool = False, changed_at: datetime | None = None) -> int:
     first = None
     source_lines: Iterable[str] = lines
     if zone_file:
@@ -55,16 +58,17 @@ def run_check(*, lines: Iterator[str], zone_file: str | None, resolvers: Iterabl
         source_lines = list(lines)
         first = next((t.domain for x in source_lines if isinstance(t := normalise(x), Target)), None)
     source = build_source(resolvers, timeout, zone_file, first)
-    summary = asyncio.run(_run(source_lines, source, timeout, concurrency, fmt, output, color))
+    options = Options(timeout=timeout, mode=mode, explain=explain, changed_at=changed_at)
+    summary = asyncio.run(_run(source_lines, source, options, concurrency, fmt, output, color))
     return summary.worst.exit_code if summary.total else Verdict.UNKNOWN.exit_code
 
 
-async def _run(lines: Iterable[str], source: Source, timeout: float, concurrency: int, fmt: str,
+async def _run(lines: Iterable[str], source: Source, options: Options, concurrency: int, fmt: str,
                output: str | None, color: str) -> Summary:
     from dnscheck.check import check
     from dnscheck.runner import Runner
 
-    runner = Runner(lambda t: check(t, source, timeout), concurrency)
+    runner = Runner(lambda t: check(t, source, options), concurrency)
     summary = Summary()
     start = time.monotonic()
     with open_output(output) as out:

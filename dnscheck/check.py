@@ -3,30 +3,67 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from dnscheck.classify import classify
 from dnscheck.codes import CODES
 from dnscheck.collect import Source
 from dnscheck.collect.plan import collect
-from dnscheck.models import Finding, Result, Verdict
+from dnscheck.models import Finding, Result, Severity, Verdict
 from dnscheck.normalise import Invalid, Target
+from dnscheck.ttl import safe_after, ttls_of
 from dnscheck.verdict import verdict_of
 
 
-async def check(target: Target, source: Source, timeout: float) -> Result:
+@dataclass(frozen=True)
+class Options:
+    timeout: float = 10.0
+    mode: str = "auto"  # auto | resolver | authoritative
+    explain: bool = False
+    changed_at: datetime | None = None  # when the records were changed: gives safe_after
+
+
+async def check(target: Target, source: Source, options: Options) -> Result:
     start = time.monotonic()
-    obs = await collect(target.domain, source, start + timeout)
+    obs = await collect(target.domain, source, start + options.timeout, options.mode)
     c = classify(obs, target.registered_domain)
-    return Result(
+    findings = list(c.findings)
+    extra: dict[str, object] = {"zone": obs.zone}
+    ttls = ttls_of(obs)
+    extra["ttl"] = ttls.as_dict()
+    if options.changed_at is not None:
+        after = safe_after(options.changed_at, ttls)
+        extra["changed_at"] = _iso(options.changed_at)
+        extra["safe_after"] = _iso(after)
+        if datetime.now(timezone.utc) < after:
+            findings.append(Finding(
+                "CACHE_PENDING", Severity.WARNING,
+                f"Caches may hold the old answers until {_iso(after)} ({ttls.longest} s after the change).",
+                "Wait until safe_after before removing the domain or cancelling."))
+    if obs.delegation is not None:
+        extra["delegation"] = obs.delegation.as_dict()
+    verdict = verdict_of(findings, c.decisive)
+    result = Result(
         input=target.input,
         domain=target.domain,
         registered_domain=target.registered_domain,
-        verdict=verdict_of(c.findings, c.decisive),
+        verdict=verdict,
         cloud=c.cloud,
-        findings=c.findings,
+        findings=tuple(findings),
         records=c.records,
         elapsed_ms=round((time.monotonic() - start) * 1000),
+        extra=extra,
     )
+    if options.explain:
+        from dnscheck.explain import explain
+
+        result.extra["explain"] = explain(obs, result, source.label)
+    return result
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def invalid_result(item: Invalid) -> Result:
@@ -37,6 +74,6 @@ def invalid_result(item: Invalid) -> Result:
 
 def failed_result(target: Target, reason: str) -> Result:
     """A check that crashed: never lose the line, never call it safe."""
-    finding = Finding("LOOKUP_FAILED", CODES["DOMAIN_NXDOMAIN"][0], f"the check failed: {reason}",
+    finding = Finding("LOOKUP_FAILED", Severity.UNKNOWN, f"the check failed: {reason}",
                       "Re-run with -v and report the traceback if it persists.")
     return Result(target.input, target.domain, target.registered_domain, Verdict.UNKNOWN, None, (finding,))

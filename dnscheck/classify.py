@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from dnscheck.codes import CODES
+from dnscheck.delegation import classify_delegation
 from dnscheck.fingerprints import Fingerprint, match_gateway, match_host, match_spf, match_text
 from dnscheck.models import (
     Answered,
@@ -56,6 +57,12 @@ def classify(obs: Observations, registered_domain: str) -> Classification:
         _txt(obs, findings, hit)
         for chain in obs.names:
             _leftover(chain, findings, hit)
+        if obs.delegation is not None:
+            d = classify_delegation(obs.delegation, obs.mx, obs.delegation.required)
+            if d.parent_says_elsewhere:  # the parent's delegation outranks the resolver's NS answer
+                findings[:] = [f for f in findings if f.code != "NS_M365"]
+            findings += d.findings
+            m365.update(d.m365_records)
     if obs.domain != registered_domain:
         findings.append(_finding(
             "SUBDOMAIN_INPUT",

@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import IO, Any
 
 import click
@@ -95,6 +96,19 @@ def cli(verbose: int) -> None:
         logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.INFO, format="%(levelname)s %(message)s")
 
 
+def _timestamp(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        if text.replace(".", "", 1).isdigit():
+            return datetime.fromtimestamp(float(text), timezone.utc)
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except (ValueError, OverflowError, OSError):
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time or Unix seconds") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
 def _read_lines(path: str) -> Iterator[str]:
     """Input lines, undecodable bytes kept (as surrogates) so that the line is reported, not dropped."""
     stream: IO[bytes]
@@ -126,6 +140,15 @@ def _lines(domains: tuple[str, ...], input_file: str | None) -> Iterator[str]:
               help="Resolver to ask (repeatable; IPv6 as [addr]:port). Default: /etc/resolv.conf.")
 @click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True,
               help="Most seconds one domain's whole check may take.")
+@click.option("--mode", type=click.Choice(["auto", "resolver", "authoritative"]), default="auto",
+              show_default=True,
+              help="resolver: the resolver's view only. authoritative: also ask the parent zone and every "
+                   "authoritative server directly (required). auto: authoritative when reachable, else the "
+                   "resolver's view with AUTHORITATIVE_SKIPPED.")
+@click.option("--explain", is_flag=True, help="Show who was asked what, every answer, and how the verdict follows.")
+@click.option("--changed-at", metavar="TIMESTAMP", callback=lambda c, p, v: _timestamp(v),
+              help="When the records were changed (ISO 8601, e.g. 2026-11-27T09:30Z, or Unix seconds): "
+                   "reports safe_after, the time by which no cache can hold the old answers.")
 @click.option("--concurrency", type=click.IntRange(1, 10000), default=50, show_default=True,
               help="Domains checked at the same time.")
 @click.option("-f", "--format", "fmt", type=click.Choice(["table", "json", "jsonl"]), default="table",
@@ -134,7 +157,8 @@ def _lines(domains: tuple[str, ...], input_file: str | None) -> Iterator[str]:
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
               help="Colour the table. auto: only on a terminal, and never when NO_COLOR is set.")
 def check(domains: tuple[str, ...], input_file: str | None, zone_file: str | None, resolvers: tuple[str, ...],
-          timeout: float, concurrency: int, fmt: str, output: str | None, color: str) -> int:
+          timeout: float, mode: str, explain: bool, changed_at: datetime | None, concurrency: int, fmt: str,
+          output: str | None, color: str) -> int:
     """Check DOMAINs (names, URLs or e-mail addresses) for records that still point at Microsoft 365.
 
     Resolves MX, NS, TXT (SPF, MS=ms... verification) and every name Microsoft 365 asks for (autodiscover,
@@ -157,7 +181,8 @@ def check(domains: tuple[str, ...], input_file: str | None, zone_file: str | Non
 
     return run_check(
         lines=_lines(domains, input_file), zone_file=zone_file, resolvers=resolvers, timeout=timeout,
-        concurrency=concurrency, fmt=fmt, output=output, color=color,
+        concurrency=concurrency, fmt=fmt, output=output, color=color, mode=mode, explain=explain,
+        changed_at=changed_at,
     )
 
 

@@ -18,6 +18,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "MX_M365": (B, "An MX record points at Exchange Online."),
     "MX_CNAME_M365": (B, "An MX host is a CNAME to Exchange Online."),
     "NS_M365": (B, "Microsoft 365 hosts the zone's DNS (NS records at Microsoft)."),
+    "NS_PARENT_M365": (B, "The registry (parent zone) still delegates the domain to Microsoft 365 name servers."),
+    "MX_INCONSISTENT": (B, "Some authoritative servers still return a Microsoft 365 MX while others do not."),
     # Leftovers: removal may fail or services may misbehave, but mail is not lost.
     "SPF_M365": (W, "The SPF record still authorises Microsoft 365 to send."),
     "AUTODISCOVER_M365": (W, "Autodiscover still points at Exchange Online."),
@@ -31,9 +33,16 @@ CODES: dict[str, tuple[Severity, str]] = {
     "MX_NONE": (W, "The domain has no MX record and no address: it cannot receive mail."),
     "MX_NONE_IMPLICIT": (W, "The domain has no MX record; mail falls back to its A/AAAA address."),
     "LOOKUP_FAILED": (W, "A lookup failed, so that record could not be checked."),  # or U: see above
+    "NS_CHILD_STALE": (W, "The zone's own NS records still name Microsoft 365 servers; the parent does not."),
+    "NS_MISMATCH": (W, "The parent's NS set and the zone's own NS set differ."),
+    "NS_LAME": (W, "A delegated server does not answer authoritatively for the zone."),
+    "NS_UNREACHABLE": (W, "A delegated server never answers."),  # unknown under --mode authoritative
+    "CACHE_PENDING": (W, "Caches may still hold the old Microsoft 365 answers (see safe_after)."),
     # Facts worth knowing.
     "MX_NULL": (I, "The domain publishes a null MX (RFC 7505): it receives no mail on purpose."),
     "SUBDOMAIN_INPUT": (I, "The name checked is a subdomain of a registered domain."),
+    "SERIAL_MISMATCH": (I, "The authoritative servers serve different SOA serials."),
+    "AUTHORITATIVE_SKIPPED": (I, "No authoritative server could be reached; the verdict rests on the resolver."),
     "OUT_OF_ZONE": (I, "A name outside the zone file (--zone-file) was not looked up."),
     # Could not tell.
     "DOMAIN_NXDOMAIN": (U, "The domain does not exist (NXDOMAIN)."),

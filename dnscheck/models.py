@@ -68,10 +68,17 @@ class Answered:
     # The owner of the SOA in the authority section of a negative answer: the zone that holds the name.
     zone: str | None = None
     server: str | None = None
+    elapsed_ms: int | None = field(default=None, compare=False)
+    aa: bool | None = field(default=None, compare=False)
 
     @property
     def nxdomain(self) -> bool:
         return self.rcode == "NXDOMAIN"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.rdtype, "rcode": self.rcode, "aa": self.aa,
+                "server": self.server, "elapsed_ms": self.elapsed_ms,
+                "records": [r.as_dict() for r in self.records]}
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,13 @@ class Undetermined:
     rdtype: str
     reason: str
     server: str | None = None
+    elapsed_ms: int | None = field(default=None, compare=False)
+    # True when the server never answered at all (timeout, network error), as opposed to answering badly.
+    silent: bool = field(default=False, compare=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.rdtype, "error": self.reason, "server": self.server,
+                "elapsed_ms": self.elapsed_ms}
 
 
 Lookup = Answered | Undetermined
@@ -175,3 +189,65 @@ class Observations:
     mx_hosts: tuple[Chain, ...] = ()
     names: tuple[Chain, ...] = ()  # the other names Microsoft 365 uses (autodiscover, DKIM, SIP, ...)
     skipped: tuple[str, ...] = ()  # names a zone file cannot answer for (outside its origin)
+    delegation: Delegation | None = None  # what the parent and each authoritative server said, when probed
+
+
+@dataclass(frozen=True)
+class ServerView:
+    """What one authoritative server, at one address, said when asked directly (RD=0)."""
+
+    name: str  # the NS name (as delegated by the parent or named by the zone)
+    address: str
+    soa: Lookup
+    ns: Lookup
+    mx: Lookup
+    others: tuple[Lookup, ...] = ()  # TXT and the other Microsoft 365 names
+
+    @property
+    def lookups(self) -> tuple[Lookup, ...]:
+        return (self.soa, self.ns, self.mx, *self.others)
+
+    @property
+    def reachable(self) -> bool:
+        return any(not (isinstance(lk, Undetermined) and lk.silent) for lk in self.lookups)
+
+    @property
+    def authoritative(self) -> bool:
+        """Answered the SOA query with AA set and the zone's SOA."""
+        return isinstance(self.soa, Answered) and bool(self.soa.aa) and any(
+            r.type == "SOA" for r in self.soa.records)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "address": self.address, "reachable": self.reachable,
+                "authoritative": self.authoritative, "serial": self.serial,
+                "answers": [lk.as_dict() for lk in self.lookups]}
+
+    @property
+    def serial(self) -> int | None:
+        for r in self.soa.records if isinstance(self.soa, Answered) else ():
+            if r.type == "SOA":
+                try:
+                    return int(r.value.split()[2])
+                except (IndexError, ValueError):
+                    return None
+        return None
+
+
+@dataclass(frozen=True)
+class Delegation:
+    """The parent's view of the zone cut and every authoritative server's view of the zone."""
+
+    zone: str
+    parent: str | None
+    referral: tuple[Lookup, ...]  # the NS query for `zone` sent to each parent server
+    parent_ns: tuple[Record, ...]  # NS records of the referral (union over parent servers)
+    glue: tuple[Record, ...]
+    servers: tuple[ServerView, ...]
+    failure: str | None = None  # why probing could not be done at all
+    required: bool = False  # --mode authoritative: a failure here makes the verdict unknown
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"zone": self.zone, "parent": self.parent, "failure": self.failure,
+                "parent_ns": [r.as_dict() for r in self.parent_ns], "glue": [r.as_dict() for r in self.glue],
+                "referral": [lk.as_dict() for lk in self.referral],
+                "servers": [v.as_dict() for v in self.servers]}

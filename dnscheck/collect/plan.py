@@ -8,40 +8,55 @@ Every lookup is bounded by the domain's deadline; one that has not answered by t
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Awaitable
 
 from dnscheck.collect import Source
+from dnscheck.collect.resolver import ResolverSource
 from dnscheck.fingerprints import M365_NAMES, match_host
-from dnscheck.models import Answered, Chain, Lookup, Observations, Undetermined
+from dnscheck.models import Answered, Chain, Delegation, Lookup, Observations, Undetermined
 
 MAX_HOPS = 8  # a CNAME chain longer than this is treated as broken, like a loop
 
 
-async def collect(domain: str, source: Source, deadline: float) -> Observations:
-    """`deadline` is a time.monotonic() value."""
+async def collect(domain: str, source: Source, deadline: float, mode: str = "resolver") -> Observations:
+    """`deadline` is a time.monotonic() value. `mode` "auto"/"authoritative" also probes the delegation."""
 
-    def bounded(name: str, rdtype: str) -> Awaitable[Lookup]:
-        return _bounded(source, name, rdtype, deadline)
-
-    wave1 = [bounded(domain, t) for t in ("MX", "NS", "TXT", "A", "AAAA")]
+    wave1: list[Awaitable[object]] = [bounded(source, domain, t, deadline) for t in ("MX", "NS", "TXT", "A", "AAAA")]
     wave1 += [_chain(source, kind, f"{prefix}.{domain}", rdtype, deadline) for prefix, kind, rdtype in M365_NAMES]
     mx, ns, txt, a, aaaa, *names = await asyncio.gather(*wave1)
 
-    zone_task = _zone_ns(source, domain, ns, deadline)
     mx_hosts = sorted(
         {r.target for r in _records(mx) if r.type == "MX" and r.target and not _is_m365_mx(r.target)}
     )
     skipped = [h for h in mx_hosts if not source.covers(h)]
     chase = [_chain(source, "mx", h, "CNAME", deadline) for h in mx_hosts if source.covers(h)]
-    (zone, ns), *chains = await asyncio.gather(zone_task, *chase)
+    (zone, ns, delegation), *chains = await asyncio.gather(
+        _zone_and_delegation(source, domain, ns, deadline, mode), *chase)
     return Observations(
         domain=domain, zone=zone, mx=mx, ns=ns, txt=txt, a=a, aaaa=aaaa,
-        mx_hosts=tuple(chains), names=tuple(names), skipped=tuple(skipped),
+        mx_hosts=tuple(chains), names=tuple(names), skipped=tuple(skipped), delegation=delegation,
     )
 
 
-async def _bounded(source: Source, name: str, rdtype: str, deadline: float) -> Lookup:
+async def _zone_and_delegation(source: Source, domain: str, ns: Lookup, deadline: float,
+                               mode: str) -> tuple[str | None, Lookup, Delegation | None]:
+    zone, ns = await find_zone(source, domain, ns, deadline)
+    if mode == "resolver" or not isinstance(source, ResolverSource):
+        return zone, ns, None
+    from dnscheck.collect.authoritative import probe
+
+    if zone is None:
+        reason = ns.reason if isinstance(ns, Undetermined) else "the zone holding the name was not found"
+        return zone, ns, Delegation(domain, None, (), (), (), (), failure=reason,
+                                    required=mode == "authoritative")
+    child_ns = [r for r in _records(ns) if r.type == "NS"]
+    delegation = await probe(domain, zone, source, child_ns, deadline, find_zone)
+    return zone, ns, dataclasses.replace(delegation, required=mode == "authoritative")
+
+
+async def bounded(source: Source, name: str, rdtype: str, deadline: float) -> Lookup:
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         return Undetermined(name, rdtype, "no time left before the deadline (--timeout)")
@@ -65,7 +80,7 @@ async def _chain(source: Source, kind: str, name: str, rdtype: str, deadline: fl
     seen = {name}
     current = name
     for _ in range(MAX_HOPS):
-        lk = await _bounded(source, current, rdtype, deadline)
+        lk = await bounded(source, current, rdtype, deadline)
         lookups.append(lk)
         if isinstance(lk, Undetermined):
             return Chain(kind, name, tuple(lookups), failure=lk.reason)
@@ -84,12 +99,14 @@ async def _chain(source: Source, kind: str, name: str, rdtype: str, deadline: fl
     return Chain(kind, name, tuple(lookups), failure=f"CNAME chain longer than {MAX_HOPS} hops")
 
 
-async def _zone_ns(source: Source, domain: str, ns: Lookup, deadline: float) -> tuple[str | None, Lookup]:
+async def find_zone(source: Source, domain: str, ns: Lookup | None, deadline: float) -> tuple[str | None, Lookup]:
     """The zone apex holding `domain` and that zone's NS lookup.
 
     A name that is not an apex answers NS with NODATA; the SOA in the authority section names the zone. Without
     that hint, walk up one label at a time.
     """
+    if ns is None:
+        ns = await bounded(source, domain, "NS", deadline)
     if not isinstance(ns, Answered):
         return None, ns
     if any(r.type == "NS" for r in ns.records):
@@ -100,7 +117,7 @@ async def _zone_ns(source: Source, domain: str, ns: Lookup, deadline: float) -> 
     for zone in candidates:
         if zone is None:
             continue
-        lk = await _bounded(source, zone, "NS", deadline)
+        lk = await bounded(source, zone, "NS", deadline)
         if isinstance(lk, Undetermined) or any(r.type == "NS" for r in lk.records):
             return zone, lk
     return None, Undetermined(domain, "NS", "could not find the zone that holds this name")

@@ -5,11 +5,14 @@ Every DNS failure becomes Undetermined with a reason a person can read; nothing 
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import time
 from typing import Any
 
 import dns.asyncresolver
 import dns.exception
+import dns.flags
 import dns.message
 import dns.name
 import dns.nameserver
@@ -20,6 +23,37 @@ from dnscheck.errors import ConfigError
 from dnscheck.models import Answered, Lookup, Record, Undetermined
 
 EDNS_PAYLOAD = 1232  # the DNS Flag Day 2020 size: larger answers come back truncated, then over TCP
+PER_SERVER = 200  # default most queries in flight to any one server (--per-server)
+
+
+class ServerLimit:
+    """At most `n` queries in flight to any one server address, however many domains are checked at once.
+
+    One instance is shared by every nameserver object that should count against the same budget; semaphores are
+    made on first use, per address.
+    """
+
+    def __init__(self, n: int = PER_SERVER) -> None:
+        self.n = n
+        self._slots: dict[str, asyncio.Semaphore] = {}
+
+    def slot(self, address: str) -> asyncio.Semaphore:
+        sem = self._slots.get(address)
+        if sem is None:
+            sem = self._slots[address] = asyncio.Semaphore(self.n)
+        return sem
+
+
+class LimitedNameserver(dns.nameserver.Do53Nameserver):
+    """A Do53 nameserver whose queries wait for a slot of its address's ServerLimit."""
+
+    def __init__(self, address: str, port: int, limit: ServerLimit) -> None:
+        super().__init__(address, port)
+        self._limit = limit
+
+    async def async_query(self, *args: Any, **kwargs: Any) -> dns.message.Message:
+        async with self._limit.slot(self.address):
+            return await super().async_query(*args, **kwargs)
 
 
 def parse_server(spec: str) -> tuple[str, int]:
@@ -42,10 +76,12 @@ def parse_server(spec: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def make_resolver(servers: list[tuple[str, int]], timeout: float) -> dns.asyncresolver.Resolver:
+def make_resolver(servers: list[tuple[str, int]], timeout: float,
+                  limit: ServerLimit | None = None) -> dns.asyncresolver.Resolver:
+    limit = limit or ServerLimit()
     if servers:
         resolver = dns.asyncresolver.Resolver(configure=False)
-        resolver.nameservers = [dns.nameserver.Do53Nameserver(h, p) for h, p in servers]
+        resolver.nameservers = [LimitedNameserver(h, p, limit) for h, p in servers]
     else:
         try:
             resolver = dns.asyncresolver.Resolver()
@@ -54,6 +90,10 @@ def make_resolver(servers: list[tuple[str, int]], timeout: float) -> dns.asyncre
                 "no resolver configured: /etc/resolv.conf is missing or lists no nameserver",
                 "Name one with --resolver, e.g. --resolver 9.9.9.9 or --resolver [2620:fe::fe]:53",
             ) from None
+        resolver.nameservers = [
+            LimitedNameserver(ns.address, ns.port, limit) if type(ns) is dns.nameserver.Do53Nameserver else ns
+            for ns in resolver._enrich_nameservers(resolver.nameservers, resolver.nameserver_ports, resolver.port)
+        ]
     resolver.use_edns(0, 0, EDNS_PAYLOAD)
     resolver.lifetime = timeout
     # Per-try timeout: short enough that a lost UDP packet is retried well within the domain's deadline.
@@ -71,25 +111,31 @@ class ResolverSource:
         return True
 
     async def lookup(self, name: str, rdtype: str) -> Lookup:
+        start = time.monotonic()
+
+        def ms() -> int:
+            return round((time.monotonic() - start) * 1000)
+
         try:
             answer = await self._resolver.resolve(name, rdtype, raise_on_no_answer=False, search=False)
         except dns.resolver.NXDOMAIN as e:
             responses = list(e.responses().values())
             response = responses[-1] if responses else None
-            return Answered(name, rdtype, _records(response), "NXDOMAIN", _soa_owner(response))
+            return Answered(name, rdtype, _records(response), "NXDOMAIN", _soa_owner(response), None, ms())
         except dns.resolver.LifetimeTimeout:
-            return Undetermined(name, rdtype, "timed out: the resolver did not answer in time")
+            return Undetermined(name, rdtype, "timed out: the resolver did not answer in time", None, ms(), True)
         except dns.resolver.NoNameservers as e:
-            return Undetermined(name, rdtype, "no server could answer: " + _server_errors(e))
+            return Undetermined(name, rdtype, "no server could answer: " + _server_errors(e), None, ms())
         except dns.resolver.YXDOMAIN:
-            return Undetermined(name, rdtype, "the name is too long after DNAME substitution (YXDOMAIN)")
+            return Undetermined(name, rdtype, "the name is too long after DNAME substitution (YXDOMAIN)", None, ms())
         except dns.exception.DNSException as e:
-            return Undetermined(name, rdtype, f"{type(e).__name__}: {e}")
+            return Undetermined(name, rdtype, f"{type(e).__name__}: {e}", None, ms())
         except (OSError, ValueError) as e:
-            return Undetermined(name, rdtype, f"network error: {e}")
+            return Undetermined(name, rdtype, f"network error: {e}", None, ms(), True)
         response = answer.response
         server = f"{answer.nameserver}:{answer.port}"
-        return Answered(name, rdtype, _records(response), "NOERROR", _soa_owner(response), server)
+        aa = bool(response.flags & dns.flags.AA)
+        return Answered(name, rdtype, _records(response), "NOERROR", _soa_owner(response), server, ms(), aa)
 
 
 def _server_errors(e: dns.resolver.NoNameservers) -> str:

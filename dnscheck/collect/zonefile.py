@@ -84,19 +84,19 @@ class ZoneFileSource:
             node = self._zone.get_node(qname)
             if node is None:
                 if any(n.is_subdomain(qname) for n in self._zone.nodes):
-                    return Answered(name, rdtype, tuple(out), "NOERROR", soa, self.label)
-                return Answered(name, rdtype, tuple(out), "NXDOMAIN", soa, self.label)
+                    return Answered(name, rdtype, tuple(out), "NOERROR", soa)
+                return Answered(name, rdtype, tuple(out), "NXDOMAIN", soa)
             rrset = node.get_rdataset(dns.rdataclass.IN, wanted)
             if rrset is not None:
                 out += _records(qname, rrset)
-                return Answered(name, rdtype, tuple(out), "NOERROR", soa, self.label)
+                return Answered(name, rdtype, tuple(out), "NOERROR", soa)
             cname = node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.CNAME)
             if cname is None or wanted == dns.rdatatype.CNAME:
-                return Answered(name, rdtype, tuple(out), "NOERROR", soa, self.label)
+                return Answered(name, rdtype, tuple(out), "NOERROR", soa)
             out += _records(qname, cname)
             qname = cname[0].target
             if not qname.is_subdomain(self._origin):
-                return Answered(name, rdtype, tuple(out), "NOERROR", soa, self.label)
+                return Answered(name, rdtype, tuple(out), "NOERROR", soa)
         return Undetermined(name, rdtype, "CNAME chain too long inside the zone file", self.label)
 
 

@@ -48,6 +48,10 @@ class TableFormat(Format):
                 self.out.write(f"  {sev} {f.code:<18} {clean(f.message)}\n")
                 if f.remediation:
                     self.out.write(f"  {'':<8} {'':<18} fix: {clean(f.remediation)}\n")
+        for r in self._results:
+            lines = r.extra.get("explain")
+            if lines:
+                self.out.write("\n" + "\n".join(clean(line) for line in lines) + "\n")
         counts = ", ".join(f"{n} {v}" for v, n in summary.by_verdict.items() if n)
         verdict = summary.worst.value if summary.total else Verdict.UNKNOWN.value
         self.out.write(f"\n{summary.total} checked: {counts or 'none'}. Overall: {self._paint(verdict, verdict)}\n")

@@ -1,0 +1,176 @@
+"""Ask the parent and every authoritative server directly (RD=0): the views a recursive resolver hides.
+
+1. Find the parent zone's servers (through the resolver) and ask each for the zone's NS: the referral, with glue.
+2. Ask every delegated server, and every server the zone itself names, at each of its addresses, for SOA, NS, MX,
+   TXT and the other Microsoft 365 names.
+
+Each answer is kept per server and address: two servers' answers are never mixed. A network that blocks outbound
+port 53 is detected on the first wave (the referral), with a short timeout, not after a timeout per server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+
+import dns.asyncquery
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdatatype
+
+from dnscheck.collect import Source
+from dnscheck.collect.resolver import EDNS_PAYLOAD, records_of
+from dnscheck.fingerprints import M365_NAMES
+from dnscheck.models import Answered, Delegation, Lookup, Record, ServerView, Undetermined
+
+FIRST_WAVE_TIMEOUT = 0.8  # seconds: how long the referral may take before the network is deemed closed
+PROBE_TIMEOUT = 2.0
+PER_SERVER = 20  # queries in flight to one server address
+
+_limits: dict[str, asyncio.Semaphore] = {}
+
+
+def _limit(address: str) -> asyncio.Semaphore:
+    sem = _limits.get(address)
+    if sem is None:
+        sem = _limits[address] = asyncio.Semaphore(PER_SERVER)
+    return sem
+
+
+async def ask(address: str, name: str, rdtype: str, timeout: float, port: int = 53) -> Lookup:
+    """One non-recursive query to one server address; TCP when the UDP answer is truncated."""
+    query = dns.message.make_query(name, rdtype, use_edns=0, payload=EDNS_PAYLOAD)
+    query.flags &= ~dns.flags.RD
+    where = f"{address}:{port}" if port != 53 else address
+    start = time.monotonic()
+
+    def ms() -> int:
+        return round((time.monotonic() - start) * 1000)
+
+    try:
+        async with _limit(address):
+            response, _ = await dns.asyncquery.udp_with_fallback(query, address, timeout=timeout, port=port)
+    except dns.exception.Timeout:
+        return Undetermined(name, rdtype, "no answer (timed out)", where, ms(), silent=True)
+    except OSError as e:
+        return Undetermined(name, rdtype, f"unreachable: {e.strerror or e}", where, ms(), silent=True)
+    except dns.exception.DNSException as e:
+        return Undetermined(name, rdtype, f"bad answer: {type(e).__name__}: {e}", where, ms())
+    rcode = dns.rcode.to_text(response.rcode())
+    aa = bool(response.flags & dns.flags.AA)
+    if rcode not in ("NOERROR", "NXDOMAIN"):
+        return Undetermined(name, rdtype, f"answered {rcode}", where, ms())
+    records = tuple(r for rrset in response.answer for r in records_of(rrset))
+    soa = next((rrset.name.to_text(omit_final_dot=True).lower() for rrset in response.authority
+                if rrset.rdtype == dns.rdatatype.SOA), None)
+    return Answered(name, rdtype, records, rcode, soa, where, ms(), aa)
+
+
+async def ask_referral(address: str, zone: str, timeout: float) -> tuple[Lookup, list[Record], list[Record]]:
+    """Ask a parent server for the zone's NS. Returns the lookup, the NS records and the glue."""
+    query = dns.message.make_query(zone, "NS", use_edns=0, payload=EDNS_PAYLOAD)
+    query.flags &= ~dns.flags.RD
+    start = time.monotonic()
+    try:
+        async with _limit(address):
+            response, _ = await dns.asyncquery.udp_with_fallback(query, address, timeout=timeout)
+    except dns.exception.Timeout:
+        return Undetermined(zone, "NS", "no answer (timed out)", address, silent=True), [], []
+    except OSError as e:
+        return Undetermined(zone, "NS", f"unreachable: {e.strerror or e}", address, silent=True), [], []
+    except dns.exception.DNSException as e:
+        return Undetermined(zone, "NS", f"bad answer: {type(e).__name__}: {e}", address), [], []
+    elapsed = round((time.monotonic() - start) * 1000)
+    rcode = dns.rcode.to_text(response.rcode())
+    if rcode not in ("NOERROR", "NXDOMAIN"):
+        return Undetermined(zone, "NS", f"answered {rcode}", address, elapsed), [], []
+    zname = dns.name.from_text(zone)
+    ns: list[Record] = []
+    # A referral carries the NS set in the authority section; a parent that also serves the child answers it.
+    for section in (response.answer, response.authority):
+        for rrset in section:
+            if rrset.rdtype == dns.rdatatype.NS and rrset.name == zname:
+                ns += records_of(rrset)
+    glue = [r for rrset in response.additional if rrset.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA)
+            for r in records_of(rrset)]
+    lookup = Answered(zone, "NS", tuple(ns), rcode, None, address, elapsed,
+                      bool(response.flags & dns.flags.AA))
+    return lookup, ns, glue
+
+
+async def probe(domain: str, zone: str, source: Source, child_ns: Iterable[Record], deadline: float,
+                find_zone_ns: object) -> Delegation:
+    """Probe the delegation of `zone` (which holds `domain`). `find_zone_ns` finds a name's enclosing zone."""
+    parent_name = zone.partition(".")[2]
+    if not parent_name:
+        return Delegation(zone, None, (), (), (), (), failure="the zone has no parent to ask")
+    parent, parent_ns_lookup = await find_zone_ns(source, parent_name, None, deadline)  # type: ignore[operator]
+    parent_hosts = [r.target for r in _records(parent_ns_lookup) if r.type == "NS" and r.target]
+    if not parent_hosts:
+        why = parent_ns_lookup.reason if isinstance(parent_ns_lookup, Undetermined) else "no NS records"
+        return Delegation(zone, parent, (), (), (), (), failure=f"parent zone servers not found: {why}")
+    parent_addrs = await _addresses(source, parent_hosts, [], deadline)
+
+    first = min(FIRST_WAVE_TIMEOUT, max(0.05, deadline - time.monotonic()))
+    answers = await asyncio.gather(*(ask_referral(a, zone, first) for _, a in parent_addrs))
+    referral = tuple(lk for lk, _, _ in answers)
+    if referral and all(isinstance(lk, Undetermined) and lk.silent for lk in referral):
+        return Delegation(zone, parent, referral, (), (), (),
+                          failure="no parent server answered: outbound DNS (port 53) may be blocked")
+    parent_ns = _dedupe(r for _, ns, _ in answers for r in ns)
+    glue = _dedupe(r for _, _, g in answers for r in g)
+
+    hosts = _dedupe_str([r.target for r in parent_ns if r.target] + [r.target for r in child_ns if r.target])
+    addrs = await _addresses(source, hosts, glue, deadline)
+    views = await asyncio.gather(*(_server_view(host, addr, domain, zone, deadline) for host, addr in addrs))
+    unaddressed = [h for h in hosts if h not in {host for host, _ in addrs}]
+    views += [_no_address(h, domain, zone) for h in unaddressed]
+    return Delegation(zone, parent, referral, tuple(parent_ns), tuple(glue), tuple(views))
+
+
+async def _server_view(host: str, address: str, domain: str, zone: str, deadline: float) -> ServerView:
+    timeout = max(0.05, min(PROBE_TIMEOUT, deadline - time.monotonic()))
+    queries = [(zone, "SOA"), (zone, "NS"), (domain, "MX"), (domain, "TXT")]
+    queries += [(f"{prefix}.{domain}", rdtype) for prefix, _, rdtype in M365_NAMES]
+    soa, ns, mx, *others = await asyncio.gather(*(ask(address, n, t, timeout) for n, t in queries))
+    return ServerView(host, address, soa, ns, mx, tuple(others))
+
+
+def _no_address(host: str, domain: str, zone: str) -> ServerView:
+    def gone(name: str, rdtype: str) -> Undetermined:
+        return Undetermined(name, rdtype, f"{host} has no address", None, silent=True)
+
+    return ServerView(host, "", gone(zone, "SOA"), gone(zone, "NS"), gone(domain, "MX"))
+
+
+async def _addresses(source: Source, hosts: list[str], glue: Iterable[Record],
+                     deadline: float) -> list[tuple[str, str]]:
+    """(host, address) pairs: glue first, else A and AAAA through the resolver."""
+    from dnscheck.collect.plan import bounded
+
+    by_host: dict[str, list[str]] = {}
+    for r in glue:
+        by_host.setdefault(r.name, []).append(r.value)
+    missing = [h for h in hosts if h not in by_host]
+    lookups = await asyncio.gather(*(bounded(source, h, t, deadline) for h in missing for t in ("A", "AAAA")))
+    for lk in lookups:
+        for r in _records(lk):
+            if r.type in ("A", "AAAA"):
+                by_host.setdefault(lk.name, []).append(r.value)
+    return [(h, a) for h in hosts for a in _dedupe_str(by_host.get(h, []))]
+
+
+def _records(lookup: Lookup) -> tuple[Record, ...]:
+    return lookup.records if isinstance(lookup, Answered) else ()
+
+
+def _dedupe(records: Iterable[Record]) -> list[Record]:
+    return list(dict.fromkeys(records))
+
+
+def _dedupe_str(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))

@@ -1,0 +1,78 @@
+"""TTL arithmetic: how long may caches keep the old Microsoft 365 answers after a change? Pure.
+
+Caches may hold:
+- the old MX for its TTL. We only see the new record, so the old one's TTL is assumed to be at least Microsoft's
+  default for the records it provisions (3600 s) unless a longer TTL is seen now;
+- the old delegation for the parent's NS TTL (and the zone's own NS TTL);
+- a negative answer (NXDOMAIN/NODATA for a record just created) for the SOA's negative-caching TTL
+  (RFC 2308: the smaller of the SOA's TTL and its MINIMUM field).
+
+`safe_after` = the time of the change + the longest of these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from dnscheck.models import Answered, Lookup, Observations, Record
+
+M365_DEFAULT_TTL = 3600
+
+
+@dataclass(frozen=True)
+class Ttls:
+    mx: int | None
+    parent_ns: int | None
+    child_ns: int | None
+    negative: int | None
+
+    @property
+    def longest(self) -> int:
+        return max([t for t in (self.mx, self.parent_ns, self.child_ns, self.negative) if t is not None]
+                   + [M365_DEFAULT_TTL])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"mx": self.mx, "parent_ns": self.parent_ns, "child_ns": self.child_ns,
+                "negative": self.negative, "assumed_old_record": M365_DEFAULT_TTL, "longest": self.longest}
+
+
+def ttls_of(obs: Observations) -> Ttls:
+    """Prefer the authoritative servers' TTLs (the original values) to a resolver's (already counting down)."""
+    d = obs.delegation
+    auth = [v for v in (d.servers if d else ()) if v.authoritative]
+    mx = _max_ttl([v.mx for v in auth], "MX") or _max_ttl([obs.mx], "MX")
+    child_ns = _max_ttl([v.ns for v in auth], "NS") or _max_ttl([obs.ns], "NS")
+    parent_ns = max((r.ttl for r in d.parent_ns if r.ttl is not None), default=None) if d else None
+    negative = None
+    for v in auth:
+        soa = _first(v.soa, "SOA")
+        if soa is not None:
+            negative = _negative_ttl(soa)
+            break
+    return Ttls(mx, parent_ns, child_ns, negative)
+
+
+def safe_after(changed_at: datetime, ttls: Ttls) -> datetime:
+    return changed_at + timedelta(seconds=ttls.longest)
+
+
+def _max_ttl(lookups: list[Lookup], rtype: str) -> int | None:
+    ttls = [r.ttl for lk in lookups if isinstance(lk, Answered) for r in lk.records
+            if r.type == rtype and r.ttl is not None]
+    return max(ttls, default=None)
+
+
+def _first(lk: Lookup, rtype: str) -> Record | None:
+    if isinstance(lk, Answered):
+        return next((r for r in lk.records if r.type == rtype), None)
+    return None
+
+
+def _negative_ttl(soa: Record) -> int | None:
+    try:
+        minimum = int(soa.value.split()[6])
+    except (IndexError, ValueError):
+        return None
+    return min(minimum, soa.ttl) if soa.ttl is not None else minimum
