@@ -14,7 +14,7 @@ from typing import TextIO
 from dnscheck.check import Options
 from dnscheck.collect import Source
 from dnscheck.formats import Summary, get_format
-from dnscheck.models import Verdict
+from dnscheck.models import Result, Verdict
 
 
 def build_source(resolvers: Iterable[str], timeout: float, zone_file: str | None, first_domain: str | None) -> Source:
@@ -81,3 +81,21 @@ async def _run(lines: Iterable[str], source: Source, options: Options, concurren
         summary.finished_at = time.time()
         formatter.end(summary)
     return summary
+
+
+def check_domains(domains: list[str], *, zone_file: str | None, resolvers: Iterable[str], timeout: float,
+                  mode: str = "auto", concurrency: int = 50) -> list[Result]:
+    """Check a few domains and return their results in input order: for commands built on the check (runbook)."""
+    from dnscheck.check import check
+    from dnscheck.normalise import Target, normalise
+    from dnscheck.runner import Runner
+
+    first = next((t.domain for x in domains if isinstance(t := normalise(x), Target)), None) if zone_file else None
+    source = build_source(resolvers, timeout, zone_file, first)
+    options = Options(timeout=timeout, mode=mode)
+
+    async def run() -> list[Result]:
+        runner = Runner(lambda t: check(t, source, options), concurrency)
+        return [r async for r in runner.run(domains)]
+
+    return asyncio.run(run())

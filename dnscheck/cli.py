@@ -186,5 +186,10 @@ def check(domains: tuple[str, ...], input_file: str | None, zone_file: str | Non
     )
 
 
+from dnscheck.runbook.command import runbook_command  # noqa: E402 - after `check`: it takes check's DNS options
+
+cli.add_command(runbook_command(check))
+
+
 def main() -> None:
     cli(prog_name="dnscheck")

@@ -18,11 +18,12 @@ from dnscheck.errors import ConfigError
 
 
 @contextlib.contextmanager
-def atomic_open(path: str) -> Iterator[TextIO]:
+def atomic_open(path: str, perms: int | None = None) -> Iterator[TextIO]:
+    """`perms` (e.g. 0o600 for a state file) forces the file's mode instead of keeping an existing file's."""
     target = os.path.abspath(path)
     directory = os.path.dirname(target)
     try:
-        mode = stat.S_IMODE(os.stat(target).st_mode)
+        mode = stat.S_IMODE(os.stat(target).st_mode) if perms is None else perms
     except FileNotFoundError:
         mode = 0o600
     except OSError as e:
