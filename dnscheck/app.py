@@ -15,17 +15,19 @@ from dnscheck.check import Options
 from dnscheck.collect import Source
 from dnscheck.formats import Summary, get_format
 from dnscheck.models import Result, Verdict
+from dnscheck.progress import Progress
 
 
-def build_source(resolvers: Iterable[str], timeout: float, zone_file: str | None, first_domain: str | None) -> Source:
+def build_source(resolvers: Iterable[str], timeout: float, zone_file: str | None, first_domain: str | None,
+                 per_server: int | None = None) -> Source:
     if zone_file:
         from dnscheck.collect.zonefile import ZoneFileSource, load_zone
 
         return ZoneFileSource(load_zone(zone_file, first_domain or "."), zone_file)
-    from dnscheck.collect.resolver import ResolverSource, make_resolver, parse_server
+    from dnscheck.collect.resolver import ResolverSource, ServerLimit, make_resolver, parse_server
 
     servers = [parse_server(r) for r in resolvers]
-    return ResolverSource(make_resolver(servers, timeout))
+    return ResolverSource(make_resolver(servers, timeout, ServerLimit(per_server) if per_server else None))
 
 
 def use_color(choice: str, out: TextIO) -> bool:
@@ -47,7 +49,8 @@ def open_output(path: str | None) -> Iterator[TextIO]:
 
 def run_check(*, lines: Iterator[str], zone_file: str | None, resolvers: Iterable[str], timeout: float,
               concurrency: int, fmt: str, output: str | None, color: str, mode: str = "auto",
-              explain: bool = False, changed_at: datetime | None = None) -> int:
+              explain: bool = False, changed_at: datetime | None = None, per_server: int | None = None,
+              progress: bool = False, total: int | None = None) -> int:
     first = None
     source_lines: Iterable[str] = lines
     if zone_file:
@@ -57,26 +60,35 @@ def run_check(*, lines: Iterator[str], zone_file: str | None, resolvers: Iterabl
 
         source_lines = list(lines)
         first = next((t.domain for x in source_lines if isinstance(t := normalise(x), Target)), None)
-    source = build_source(resolvers, timeout, zone_file, first)
+    source = build_source(resolvers, timeout, zone_file, first, per_server)
     options = Options(timeout=timeout, mode=mode, explain=explain, changed_at=changed_at)
-    summary = asyncio.run(_run(source_lines, source, options, concurrency, fmt, output, color))
+    bar = Progress(total, enabled=progress)
+    summary = asyncio.run(_run(source_lines, source, options, concurrency, fmt, output, color, bar))
     return summary.worst.exit_code if summary.total else Verdict.UNKNOWN.exit_code
 
 
 async def _run(lines: Iterable[str], source: Source, options: Options, concurrency: int, fmt: str,
-               output: str | None, color: str) -> Summary:
+               output: str | None, color: str, bar: Progress | None = None) -> Summary:
     from dnscheck.check import check
-    from dnscheck.runner import Runner
+    from dnscheck.runner import Runner, read_in_thread
+
+    bar = bar or Progress(None, enabled=False)
+    if not isinstance(lines, list):  # a stream (stdin, a file): read it without stalling the checks
+        lines = read_in_thread(lines)  # type: ignore[assignment]
 
     runner = Runner(lambda t: check(t, source, options), concurrency)
     summary = Summary()
     start = time.monotonic()
     with open_output(output) as out:
-        formatter = get_format(fmt)(out, use_color(color, out))
+        formatter = get_format(fmt)(bar.guard(out), use_color(color, out))
         formatter.begin()
-        async for result in runner.run(lines, ordered=formatter.ordered):
-            summary.add(result)
-            formatter.result(result)
+        try:
+            async for result in runner.run(lines, ordered=formatter.ordered):
+                summary.add(result)
+                formatter.result(result)
+                bar.update(result)
+        finally:
+            bar.finish()
         summary.elapsed_s = time.monotonic() - start
         summary.finished_at = time.time()
         formatter.end(summary)

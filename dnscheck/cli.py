@@ -6,6 +6,7 @@ stay fast.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import sys
@@ -17,6 +18,7 @@ import click
 
 from dnscheck import __version__
 from dnscheck.errors import EXIT_INTERNAL, EXIT_USAGE, DnscheckError
+from dnscheck.formats import FORMATS
 
 EXIT_CODES_HELP = """\b
 Exit codes (the worst over all domains):
@@ -110,12 +112,20 @@ def _timestamp(value: str | None) -> datetime | None:
 
 
 def _read_lines(path: str) -> Iterator[str]:
-    """Input lines, undecodable bytes kept (as surrogates) so that the line is reported, not dropped."""
+    """Input lines, undecodable bytes kept (as surrogates) so that the line is reported, not dropped.
+
+    The file is opened now, so that an unreadable --input is a usage error before any output; lines are read
+    lazily.
+    """
     stream: IO[bytes]
     try:
         stream = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115 - closed below
     except OSError as e:
         raise DnscheckError(f"cannot read --input {path}: {e.strerror}") from None
+    return _stream_lines(stream)
+
+
+def _stream_lines(stream: IO[bytes]) -> Iterator[str]:
     with stream:
         for raw in stream:
             line = raw.decode("utf-8", errors="surrogateescape")
@@ -125,9 +135,20 @@ def _read_lines(path: str) -> Iterator[str]:
 
 
 def _lines(domains: tuple[str, ...], input_file: str | None) -> Iterator[str]:
-    yield from domains
-    if input_file:
-        yield from _read_lines(input_file)
+    lines = _read_lines(input_file) if input_file else iter(())  # opened now: errors before any output
+    return itertools.chain(domains, lines)
+
+
+def _count(domains: tuple[str, ...], input_file: str | None) -> int | None:
+    """How many lines there will be, for the progress bar; None when the input cannot be read twice (stdin)."""
+    if not input_file:
+        return len(domains)
+    if input_file == "-" or not os.path.isfile(input_file):
+        return None
+    try:
+        return len(domains) + sum(1 for _ in _read_lines(input_file))
+    except DnscheckError:
+        return None
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
@@ -151,14 +172,17 @@ def _lines(domains: tuple[str, ...], input_file: str | None) -> Iterator[str]:
                    "reports safe_after, the time by which no cache can hold the old answers.")
 @click.option("--concurrency", type=click.IntRange(1, 10000), default=50, show_default=True,
               help="Domains checked at the same time.")
-@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json", "jsonl"]), default="table",
-              show_default=True, help="Report format.")
+@click.option("--per-server", type=click.IntRange(1, 100000), default=200, show_default=True,
+              help="Most DNS queries in flight to any one server, so that no resolver is flooded.")
+@click.option("-f", "--format", "fmt", type=click.Choice(list(FORMATS)), default="table",
+              show_default=True, help="Report format (csv, nagios and prometheus for spreadsheets and monitoring).")
 @click.option("-o", "--output", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
               help="Colour the table. auto: only on a terminal, and never when NO_COLOR is set.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar (it is shown only on a terminal anyway).")
 def check(domains: tuple[str, ...], input_file: str | None, zone_file: str | None, resolvers: tuple[str, ...],
-          timeout: float, mode: str, explain: bool, changed_at: datetime | None, concurrency: int, fmt: str,
-          output: str | None, color: str) -> int:
+          timeout: float, mode: str, explain: bool, changed_at: datetime | None, concurrency: int,
+          per_server: int, fmt: str, output: str | None, color: str, quiet: bool) -> int:
     """Check DOMAINs (names, URLs or e-mail addresses) for records that still point at Microsoft 365.
 
     Resolves MX, NS, TXT (SPF, MS=ms... verification) and every name Microsoft 365 asks for (autodiscover,
@@ -178,17 +202,25 @@ def check(domains: tuple[str, ...], input_file: str | None, zone_file: str | Non
     if zone_file and input_file:
         raise click.UsageError("--zone-file checks the domains given as arguments; it does not take --input")
     from dnscheck.app import run_check
+    from dnscheck.progress import wanted
 
+    show_progress = wanted(sys.stderr, quiet)
     return run_check(
         lines=_lines(domains, input_file), zone_file=zone_file, resolvers=resolvers, timeout=timeout,
         concurrency=concurrency, fmt=fmt, output=output, color=color, mode=mode, explain=explain,
-        changed_at=changed_at,
+        changed_at=changed_at, per_server=per_server, progress=show_progress,
+        total=_count(domains, input_file) if show_progress else None,
     )
 
 
 from dnscheck.runbook.command import runbook_command  # noqa: E402 - after `check`: it takes check's DNS options
 
 cli.add_command(runbook_command(check))
+
+
+from dnscheck.watch_cli import watch as _watch  # noqa: E402 - after the group it joins
+
+cli.add_command(_watch)
 
 
 def main() -> None:

@@ -1,43 +1,58 @@
 """Run many checks: one result per input line, in bounded memory, with bounded concurrency.
 
-- Input is consumed lazily and results are yielded as soon as they may be: in input order (`ordered=True`, for
-  json/table/csv) or as they complete (jsonl). In ordered mode at most `window` results wait for a slow one ahead of
-  them, so memory does not grow with the number of domains.
-- A domain that appears on several lines is checked once while in flight, and its recent results are reused from a
-  small cache; every line still gets its own result, carrying its own input text.
+- Input is consumed lazily and results are yielded as soon as they may be: in input order (`ordered=True`,
+  for json/table/csv) or as they complete (jsonl). At most `window` lines are read ahead of the last result
+  handed over, so memory does not grow with the number of domains.
+- A domain that appears on several lines is checked once while in flight, and its recent results are reused
+  from a small LRU cache (CACHE_SIZE domains); every line still gets its own result, carrying its own input
+  text. A duplicate further apart than that is checked again: the price of memory that stays flat.
+- Input may be a plain iterable (read between checks) or an async one; `read_in_thread` turns a blocking
+  stream such as stdin into the latter, so a slow producer upstream never stalls the checks already running.
 - A check that raises is turned into an `unknown` result for that line; the others go on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
+import threading
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any
 
 from dnscheck.check import failed_result, invalid_result
 from dnscheck.models import Result
-from dnscheck.normalise import Invalid, Target, normalise
+from dnscheck.normalise import Invalid, Target, _printable, normalise
 
 log = logging.getLogger(__name__)
 CACHE_SIZE = 4096
 
 
 class Runner:
-    def __init__(self, check: Callable[[Target], Awaitable[Result]], concurrency: int = 50) -> None:
+    def __init__(self, check: Callable[[Target], Awaitable[Result]], concurrency: int = 50,
+                 window: int | None = None) -> None:
         self._check = check
         self._sem = asyncio.Semaphore(concurrency)
         self.concurrency = concurrency
+        # Lines read ahead of the last result handed over. In input order, one slow domain holds back the ones
+        # after it: a wide window keeps the others busy meanwhile, at a few kB per waiting result.
+        self.window = window or max(1024, concurrency * 16)
         self._inflight: dict[str, asyncio.Future[Result]] = {}
         self._done: OrderedDict[str, Result] = OrderedDict()
 
     async def _one(self, raw: str) -> Result:
-        item = normalise(raw)
+        try:
+            item = normalise(raw)
+        except Exception as e:  # a bug on one odd line must not stop the batch
+            log.debug("normalising %r failed", raw, exc_info=True)
+            item = Invalid(_printable(raw), f"could not read this line ({type(e).__name__}: {e})")
         if isinstance(item, Invalid):
             return invalid_result(item)
         cached = self._done.get(item.domain)
         if cached is not None:
+            self._done.move_to_end(item.domain)
             return dataclasses.replace(cached, input=raw)
         shared = self._inflight.get(item.domain)
         if shared is None:
@@ -62,27 +77,120 @@ class Runner:
             if len(self._done) > CACHE_SIZE:
                 self._done.popitem(last=False)
 
-    async def run(self, lines: Iterable[str], ordered: bool = True) -> AsyncIterator[Result]:
-        window = self.concurrency * 4
-        if ordered:
-            queue: deque[asyncio.Task[Result]] = deque()
+    async def run(self, lines: Iterable[str] | AsyncIterable[str],
+                  ordered: bool = True) -> AsyncIterator[Result]:
+        """One result per line: in input order, or (`ordered=False`) as each completes.
+
+        A producer reads the input and starts checks while the caller consumes results; at most `window` lines
+        are read ahead of the last result handed over, so memory stays flat however long the input is.
+        """
+        slots = asyncio.Semaphore(self.window)
+        handed: asyncio.Queue[object] = asyncio.Queue()  # tasks: in input order, or as they complete
+        failure: list[BaseException] = []
+
+        async def produce() -> None:
+            inflight: set[asyncio.Task[Result]] = set()
+            try:
+                async for raw in _aiter(lines):
+                    await slots.acquire()
+                    task = asyncio.ensure_future(self._one(raw))
+                    if ordered:
+                        handed.put_nowait(task)
+                    else:
+                        inflight.add(task)
+                        task.add_done_callback(inflight.discard)
+                        task.add_done_callback(handed.put_nowait)
+                if inflight:  # their done callbacks run before this wait returns: none comes after _END
+                    await asyncio.wait(set(inflight))
+            except Exception as e:  # an unreadable input: report it after the results already read
+                failure.append(e)
+            finally:
+                handed.put_nowait(_END)
+
+        producer = asyncio.ensure_future(produce())
+        try:
+            while True:
+                item = await handed.get()
+                if item is _END:
+                    break
+                task: asyncio.Task[Result] = item  # type: ignore[assignment]
+                result = await task
+                slots.release()
+                yield result
+            if failure:
+                raise failure[0]
+        finally:
+            if not producer.done():
+                producer.cancel()
+
+
+_END = object()
+
+
+async def _aiter(lines: Iterable[str] | AsyncIterable[str]) -> AsyncIterator[str]:
+    if isinstance(lines, AsyncIterable):
+        async for raw in lines:
+            yield raw
+        return
+    for raw in lines:
+        yield raw
+        await asyncio.sleep(0)  # let the checks already started make progress
+
+
+async def read_in_thread(lines: Iterable[str], high_water: int = 1024) -> AsyncIterator[str]:
+    """Iterate a blocking iterable (stdin, a file) in a thread, so that waiting for the next line never stalls
+    the checks in flight: `tail -f list | dnscheck check -i - -f jsonl` answers each domain once checked.
+
+    Lines cross over in batches (one wake-up per batch, not per line); at most `high_water` wait to be taken.
+    """
+    loop = asyncio.get_running_loop()
+    buffer: deque[str] = deque()
+    lock = threading.Lock()
+    room = threading.Semaphore(high_water)
+    ready = asyncio.Event()
+    state: dict[str, Any] = {"finished": False, "error": None}
+    stop = threading.Event()
+
+    def wake() -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is already closed: nobody is waiting
+            loop.call_soon_threadsafe(ready.set)
+
+    def reader() -> None:
+        try:
             for raw in lines:
-                while queue and (len(queue) >= window or queue[0].done()):
-                    yield await queue.popleft()
-                queue.append(asyncio.ensure_future(self._one(raw)))
-                await asyncio.sleep(0)  # let the new check start before reading the next line
-            while queue:
-                yield await queue.popleft()
-        else:
-            pending: set[asyncio.Task[Result]] = set()
-            for raw in lines:
-                if len(pending) >= window:
-                    done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                    for t in done:
-                        yield t.result()
-                pending.add(asyncio.ensure_future(self._one(raw)))
-                await asyncio.sleep(0)
-            while pending:
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for t in done:
-                    yield t.result()
+                room.acquire()
+                if stop.is_set():
+                    return
+                with lock:
+                    buffer.append(raw)
+                    first = len(buffer) == 1
+                if first:
+                    wake()
+        except BaseException as e:  # noqa: BLE001 - handed to the event loop, raised there
+            state["error"] = e
+        finally:
+            with lock:
+                state["finished"] = True
+            wake()
+
+    thread = threading.Thread(target=reader, name="dnscheck-input", daemon=True)
+    thread.start()
+    try:
+        while True:
+            ready.clear()
+            with lock:
+                batch = list(buffer)
+                buffer.clear()
+                finished = state["finished"]
+            for raw in batch:
+                room.release()
+                yield raw
+            if not batch:
+                if finished:
+                    break
+                await ready.wait()
+        if state["error"] is not None:
+            raise state["error"]
+    finally:
+        stop.set()
+        room.release()  # unblock a reader waiting for room, so that it sees `stop`

@@ -54,6 +54,9 @@ FORMATS: dict[str, str] = {
     "table": "dnscheck.formats.table:TableFormat",
     "json": "dnscheck.formats.json:JsonFormat",
     "jsonl": "dnscheck.formats.json:JsonLinesFormat",
+    "csv": "dnscheck.formats.csv:CsvFormat",
+    "nagios": "dnscheck.formats.nagios:NagiosFormat",
+    "prometheus": "dnscheck.formats.prometheus:PrometheusFormat",
 }
 
 

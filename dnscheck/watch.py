@@ -1,0 +1,332 @@
+"""The cutover monitor: re-check domains until each reaches the wanted verdict, and say what changed, when.
+
+    dnscheck watch contoso.com --until safe --interval 60s --max-wait 6h --state cutover.json
+
+Every round checks every domain (a domain that got there may slip back), compares what each server said
+with the previous round and prints each difference as it is seen: the verdict, and each record set that
+changed, on which server (the resolver, and each authoritative server when the delegation was probed). The
+loop ends when all domains are at the wanted verdict or better in the same round, or when --max-wait has
+passed; the exit code is the worst final verdict's, as for `check`.
+
+With --state FILE the record sets and the time each change was first seen are kept (JSON, written atomically,
+owner-only), so that a later run, or the TTL arithmetic of `safe_after`, can start from them: a change is
+`{"first_seen", "server", "name", "type", "old", "new", "old_ttl", "old_last_seen"}`, and caches may hold
+the old answer until `old_last_seen + old_ttl` at the latest.
+
+The loop takes its check function, clock and sleep as arguments: it is tested without DNS and without waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from dnscheck.errors import ConfigError
+from dnscheck.formats.text import clean
+from dnscheck.models import Result, Verdict, worst
+from dnscheck.normalise import Target
+
+SCHEMA = "dnscheck-watch/1"
+MAX_CHANGES = 200  # per domain, in the state file: the oldest are dropped beyond this
+RESOLVER = "resolver"
+
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in `30`, `30s`, `5m`, `6h`, `1d` or a sum such as `1h30m`."""
+    s = text.strip().lower()
+    if not s:
+        raise ValueError("empty duration")
+    total, pos = 0.0, 0
+    while pos < len(s):
+        m = _PART.match(s, pos)
+        if not m:
+            raise ValueError(f"{text!r} is not a duration: write e.g. 30s, 5m, 6h or 1h30m")
+        total += float(m.group(1)) * _UNITS[m.group(2)]
+        pos = m.end()
+        while pos < len(s) and s[pos] == " ":
+            pos += 1
+    return total
+
+
+def reached(verdict: Verdict, until: Verdict) -> bool:
+    """At the wanted verdict or a better one (unknown is never good enough)."""
+    return verdict is not Verdict.UNKNOWN and verdict.rank <= until.rank
+
+
+def iso(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+# --- what each server said, per record set ---
+
+Key = tuple[str, str, str]  # (server, owner name, type)
+
+
+@dataclass(frozen=True)
+class RRset:
+    values: tuple[str, ...]
+    ttl: int | None
+
+
+def views(result: Result, resolver: str = RESOLVER) -> tuple[dict[Key, RRset], set[Key]]:
+    """The record sets seen in one check, per server, and the keys that could not be looked up this time.
+
+    A failed lookup is not a removed record: keys in the second set are never reported as changed.
+    """
+    seen: dict[Key, list[tuple[str, int | None]]] = {}
+    failed: set[Key] = set()
+    for sr in result.records:
+        r = sr.record
+        seen.setdefault((resolver, r.name, r.type), []).append((r.value, r.ttl))
+    for f in result.findings:
+        if f.code == "LOOKUP_FAILED":
+            if f.record is None:  # the whole check failed: nothing can be compared
+                failed.add((resolver, "*", "*"))
+            else:
+                failed.add((resolver, f.record.name, f.record.type))
+    delegation = result.extra.get("delegation") if isinstance(result.extra, dict) else None
+    for server in (delegation or {}).get("servers", ()) if isinstance(delegation, dict) else ():
+        label = f"{server.get('name')} ({server.get('address')})"
+        for answer in server.get("answers", ()):
+            key = (label, str(answer.get("name")), str(answer.get("type")))
+            if "error" in answer:
+                failed.add(key)
+                continue
+            seen.setdefault(key, [])  # NXDOMAIN / NODATA: known to be empty on this server
+            for rec in answer.get("records", ()):
+                if rec.get("type") == key[2] or rec.get("type") == "CNAME":
+                    seen[key].append((str(rec.get("value")), rec.get("ttl")))
+    out = {}
+    for key, items in seen.items():
+        ttls = [t for _, t in items if t is not None]
+        out[key] = RRset(tuple(sorted({v for v, _ in items})), max(ttls) if ttls else None)
+    return out, failed
+
+
+# --- state ---
+
+@dataclass
+class DomainState:
+    verdict: str | None = None
+    verdict_since: str | None = None
+    checked_at: str | None = None
+    # "server|name|type" -> {"values", "ttl", "first_seen", "last_seen"}
+    rrsets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "verdict_since": self.verdict_since, "checked_at": self.checked_at,
+                "rrsets": self.rrsets, "changes": self.changes}
+
+
+@dataclass
+class WatchState:
+    """Everything remembered between rounds, and between runs when it has a file."""
+
+    path: str | None = None
+    domains: dict[str, DomainState] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: str | None) -> WatchState:
+        state = cls(path)
+        if path is None or not os.path.exists(path):
+            return state
+        try:
+            with open(path, encoding="utf-8") as f:
+                doc = json.load(f)
+            if doc.get("schema") != SCHEMA:
+                raise ValueError(f"schema is {doc.get('schema')!r}, not {SCHEMA!r}")
+            for name, d in doc["domains"].items():
+                state.domains[name] = DomainState(
+                    d.get("verdict"), d.get("verdict_since"), d.get("checked_at"),
+                    dict(d.get("rrsets") or {}), list(d.get("changes") or []))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+            raise ConfigError(f"cannot use --state {path}: {e}",
+                              "Remove the file, or give another path, to start afresh.") from None
+        return state
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        doc = {"schema": SCHEMA, "domains": {k: v.as_dict() for k, v in self.domains.items()}}
+        _write_atomic(self.path, json.dumps(doc, indent=1, sort_keys=True) + "\n")
+
+
+def _write_atomic(path: str, text: str) -> None:
+    """Owner-only (0600), all or nothing: a temporary file in the same directory, then a rename."""
+    target = os.path.abspath(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp",
+                                   dir=os.path.dirname(target))  # mkstemp creates it 0600
+    except OSError as e:
+        raise ConfigError(f"cannot write --state {path}: {e.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _skey(key: Key) -> str:
+    return "|".join(key)
+
+
+# --- events ---
+
+@dataclass(frozen=True)
+class Event:
+    at: float
+    domain: str
+    kind: str  # "start" | "verdict" | "record" | "done" | "timeout"
+    text: str
+
+    def line(self) -> str:
+        return f"{iso(self.at)} {self.text}"
+
+
+def observe(state: WatchState, result: Result, now: float, resolver: str = RESOLVER) -> list[Event]:
+    """Fold one result into the state; the events describe what differs from what was known before."""
+    domain = result.domain or result.input
+    d = state.domains.setdefault(domain, DomainState())
+    events: list[Event] = []
+    codes = ", ".join(sorted({f.code for f in result.findings if f.severity.value != "info"}))
+    first = d.verdict is None
+    if first:
+        events.append(Event(now, domain, "start",
+                            clean(f"{domain}: {result.verdict.value}" + (f" ({codes})" if codes else ""))))
+    elif d.verdict != result.verdict.value:
+        events.append(Event(now, domain, "verdict", clean(
+            f"{domain}: {d.verdict} -> {result.verdict.value}" + (f" ({codes})" if codes else ""))))
+    if d.verdict != result.verdict.value:
+        d.verdict, d.verdict_since = result.verdict.value, iso(now)
+    d.checked_at = iso(now)
+
+    current, failed = views(result, resolver)
+    if (resolver, "*", "*") in failed:
+        return events
+    stamp = iso(now)
+    for key in sorted(set(current) | {_unkey(k) for k in d.rrsets if _unkey(k)[0] != "*"}):
+        if key in failed:
+            continue
+        old = d.rrsets.get(_skey(key))
+        new = current.get(key)
+        if old is not None and new is None and key[0] != resolver:
+            continue  # an authoritative server not asked this round (probing skipped): not a removal
+        old_values = tuple(old["values"]) if old else None
+        new_values = new.values if new else ()
+        if old is not None and old_values == new_values:
+            old["last_seen"] = stamp
+            if new is not None and new.ttl is not None:  # a resolver counts TTLs down: keep the largest seen
+                old["ttl"] = max(new.ttl, old.get("ttl") or 0)
+            continue
+        if old is None and new is None:
+            continue
+        if old is None:
+            # First sight of this record set: a baseline, not a change (unless the domain was already known).
+            d.rrsets[_skey(key)] = {"values": list(new_values), "ttl": new.ttl if new else None,
+                                    "first_seen": stamp, "last_seen": stamp}
+            if not first and new_values:
+                events.append(_record_event(now, domain, key, (), new_values, d))
+            continue
+        events.append(_record_event(now, domain, key, old_values or (), new_values, d, old))
+        if new is None:
+            del d.rrsets[_skey(key)]
+        else:
+            d.rrsets[_skey(key)] = {"values": list(new_values), "ttl": new.ttl, "first_seen": stamp,
+                                    "last_seen": stamp}
+    return events
+
+
+def _unkey(s: str) -> Key:
+    parts = s.split("|")
+    return (parts[0], parts[1], parts[2]) if len(parts) == 3 else ("*", "*", "*")
+
+
+def _record_event(now: float, domain: str, key: Key, old: tuple[str, ...], new: tuple[str, ...],
+                  d: DomainState, before: dict[str, Any] | None = None) -> Event:
+    server, name, rtype = key
+    change = {"first_seen": iso(now), "server": server, "name": name, "type": rtype, "old": list(old),
+              "new": list(new), "old_ttl": before.get("ttl") if before else None,
+              "old_last_seen": before.get("last_seen") if before else None}
+    known = next((c for c in d.changes if all(c.get(k) == change[k] for k in ("server", "name", "type", "old",
+                                                                              "new"))), None)
+    if known is None:
+        d.changes.append(change)
+        del d.changes[:-MAX_CHANGES]
+    else:  # the same flip seen again (servers disagreeing, a rollback): first_seen stays the first time
+        known["seen_again"] = iso(now)
+    where = server
+    if not old:
+        what = f"added {_show(new)}"
+    elif not new:
+        what = f"removed (was {_show(old)})"
+    else:
+        what = f"{_show(old)} -> {_show(new)}"
+    return Event(now, domain, "record", clean(f"{domain}: {rtype} {name} on {where}: {what}"))
+
+
+def _show(values: Iterable[str]) -> str:
+    vs = list(values)
+    text = ", ".join(vs[:4]) + (f" (+{len(vs) - 4} more)" if len(vs) > 4 else "")
+    return text or "(none)"
+
+
+# --- the loop ---
+
+CheckAll = Callable[[list[Target]], Awaitable[list[Result]]]
+
+
+async def watch(targets: list[Target], check_all: CheckAll, *, until: Verdict, interval: float,
+                max_wait: float,
+                state: WatchState, emit: Callable[[Event], None], resolver: str = RESOLVER,
+                clock: Callable[[], float] = time.time,
+                sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> Verdict:
+    """Check each round until all targets reach `until` or `max_wait` seconds pass; return the worst."""
+    start = clock()
+    deadline = start + max_wait
+    while True:
+        results = await check_all(targets)
+        now = clock()
+        for r in results:
+            for ev in observe(state, r, now, resolver):
+                emit(ev)
+        state.save()
+        final = worst(r.verdict for r in results) if results else Verdict.UNKNOWN
+        if results and all(reached(r.verdict, until) for r in results):
+            emit(Event(now, "", "done", f"all {len(results)} domain(s) reached {until.value} or better "
+                                        f"after {_human(now - start)}"))
+            return final
+        if now >= deadline:
+            behind = [f"{r.domain or r.input} {r.verdict.value}" for r in results
+                      if not reached(r.verdict, until)]
+            emit(Event(now, "", "timeout", clean(f"gave up after {_human(now - start)} (--max-wait): still "
+                                                 + ", ".join(behind))))
+            return final
+        await sleep(max(0.0, min(interval, deadline - now)))
+
+
+def _human(seconds: float) -> str:
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
