@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 MAX_INPUT = 1024  # longer input cannot hold a 253-octet name plus a plausible URL around it
 _LDH = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+# The label separators UTS #46 maps to "." (ideographic, fullwidth and halfwidth ideographic full stops).
+_DOTS = {0x3002: ".", 0xFF0E: ".", 0xFF61: "."}
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ def _normalise(raw: str) -> Target | Invalid:
     host = _host_part(text)
     if isinstance(host, Invalid):
         return Invalid(raw, host.reason)
+    host = host.translate(_DOTS)
     if host.endswith("."):
         host = host[:-1]
     if not host:
@@ -71,6 +74,8 @@ def _normalise(raw: str) -> Target | Invalid:
     if isinstance(alabel, Invalid):
         return Invalid(raw, alabel.reason)
 
+    if alabel.rpartition(".")[2].isdigit():
+        return Invalid(raw, f"{alabel} ends in a numeric label: it is not a domain name (an IP address?)")
     registered = registered_domain(alabel)
     if not registered:
         return Invalid(raw, f"{alabel} is a public suffix or is not under one: there is no domain to check")
@@ -90,8 +95,11 @@ def _host_part(text: str) -> str | Invalid:
         local, _, text = text.rpartition("@")
         if not local:
             return Invalid(text, "nothing before '@'")
-    if text.startswith("[") and text.endswith("]"):
-        return text[1:-1]
+    if text.startswith("["):
+        # An address literal: [addr], [addr]:port, or an e-mail domain literal [IPv6:addr] (RFC 5321).
+        inner, sep, rest = text[1:].partition("]")
+        if sep and (not rest or (rest[:1] == ":" and rest[1:].isdigit())):
+            return inner[5:] if inner[:5].lower() == "ipv6:" else inner
     # host:port without a scheme (but not an IPv6 literal, which has several colons)
     if text.count(":") == 1:
         host, _, port = text.partition(":")
@@ -109,8 +117,8 @@ def _is_ip(host: str) -> bool:
 
 
 def _to_alabel(host: str) -> str | Invalid:
-    if ".." in host or host.startswith("."):
-        return Invalid(host, "empty label (two dots in a row, or a leading dot)")
+    if ".." in host or host.startswith(".") or host.endswith("."):
+        return Invalid(host, "empty label (two dots in a row, or a dot at the start or an extra one at the end)")
     if host.isascii():
         alabel = host.lower()
     else:
