@@ -97,13 +97,13 @@ async def _run(lines: Iterable[str], source: Source, options: Options, concurren
 
 def check_domains(domains: list[str], *, zone_file: str | None, resolvers: Iterable[str], timeout: float,
                   mode: str = "auto", concurrency: int = 50) -> list[Result]:
-    """Check a few domains and return their results in input order: for commands built on the check (runbook)."""
+    """Check a few domains; their results in input order. For commands built on the check (runbook)."""
     from dnscheck.check import check
     from dnscheck.normalise import Target, normalise
     from dnscheck.runner import Runner
 
-    first = next((t.domain for x in domains if isinstance(t := normalise(x), Target)), None) if zone_file else None
-    source = build_source(resolvers, timeout, zone_file, first)
+    first = next((t.domain for x in domains if isinstance(t := normalise(x), Target)), None)
+    source = build_source(resolvers, timeout, zone_file, first if zone_file else None)
     options = Options(timeout=timeout, mode=mode)
 
     async def run() -> list[Result]:

@@ -1,14 +1,14 @@
-"""`dnscheck runbook`: parse, merge with the --state file, run the checks, build the steps, render. No rules here.
+"""`dnscheck runbook`: parse, merge with the --state file, run the checks, build the steps, render.
 
-The check's DNS options (--zone-file, --resolver, --timeout, --mode) are taken from the `check` command itself, so
-both commands accept the same options with the same help and defaults.
+No rules live here. The check's DNS options (--zone-file, --resolver, --timeout, --mode) are taken from the
+`check` command itself, so both commands accept the same options with the same help and defaults.
 """
 
 from __future__ import annotations
 
 import copy
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import click
@@ -19,7 +19,8 @@ from dnscheck.runbook.steps import ACKABLE, REMOVE_DOMAINS, STEP_IDS
 
 SHARED_CHECK_OPTIONS = ("zone_file", "resolvers", "timeout", "mode")
 # The subscription facts: command-line values win; missing ones come from the --state file.
-FACT_OPTIONS = ("purchased", "licenses", "product_key", "expires", "expired", "cancel_date", "billing", "policy")
+FACT_OPTIONS = ("purchased", "licenses", "product_key", "expires", "expired", "cancel_date", "billing",
+                "policy")
 
 EXIT_HELP = """\b
 Exit codes:
@@ -28,7 +29,7 @@ Exit codes:
   2   an action is required (DNS still at Microsoft 365, or a domain not ready)
   3   unknown: the check could not tell for some domain
   64  usage error (bad option, unreadable or foreign --state file)
-Unknown takes precedence: until every domain has a verdict, the runbook cannot say what remains.
+A step whose state is unknown outranks one that needs an action: the runbook cannot say what remains.
 """
 
 
@@ -50,19 +51,23 @@ class IsoDate(click.ParamType):
               help="When the subscription was bought (for --policy current: started or last renewed).")
 @click.option("--licenses", type=click.IntRange(min=0), metavar="N", help="Licences assigned to users.")
 @click.option("--product-key/--no-product-key", default=False, help="Bought with an Office 365 product key.")
-@click.option("--expires", type=IsoDate(), help="The subscription's end date (for the early-cancellation fee).")
+@click.option("--expires", type=IsoDate(),
+              help="The subscription's end date (for the early-cancellation fee).")
 @click.option("--expired/--not-expired", default=None,
               help="Whether the subscription has expired. Default: from --expires, else not expired.")
 @click.option("--cancel-date", type=IsoDate(), help="When you will cancel. Default: today.")
 @click.option("--policy", type=click.Choice(list(POLICIES)), default="article", show_default=True,
-              help="Channel rules: the source article's, or Microsoft's current ones (MCA 7-day window, MOSA).")
+              help="Channel rules: the source article's, or Microsoft's current ones (MCA 7-day window, "
+                   "MOSA).")
 @click.option("--billing", type=click.Choice(["mca", "mosa"]),
               help="Billing account type, for --policy current (admin center: Billing > Billing accounts).")
 @click.option("--ack", "acks", multiple=True, type=click.Choice(STEP_IDS), metavar="STEP",
               help=f"Acknowledge a manual step as done (repeatable): {', '.join(ACKABLE)}.")
 @click.option("--state", "state_file", metavar="FILE",
-              help="Keep the facts, acknowledgements and last checks in FILE (JSON, owner-only) and resume from it.")
-@click.option("--interactive", is_flag=True, help="Walk the manual steps, asking for confirmation (needs a terminal).")
+              help="Keep the facts, acknowledgements and last checks in FILE (JSON, owner-only) and resume "
+                   "from it.")
+@click.option("--interactive", is_flag=True,
+              help="Walk the manual steps, asking for confirmation (needs a terminal).")
 @click.option("-f", "--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
               show_default=True, help="Report format; markdown is for a change ticket.")
 @click.pass_context
@@ -70,9 +75,9 @@ def runbook(ctx: click.Context, domains: tuple[str, ...], acks: tuple[str, ...],
             interactive: bool, fmt: str, **options: Any) -> int:
     """The six steps to cancel a Microsoft 365 subscription, checked against DNS.
 
-    Checks each DOMAIN like `dnscheck check` and says, step by step, what is done and what remains: update MX,
-    change NS, save data, remove the domains, cancel (online or by phone, with the refund and the fee warning),
-    uninstall Office.
+    Checks each DOMAIN like `dnscheck check` and says, step by step, what is done and what remains: update
+    MX, change NS, save data, remove the domains, cancel (online or by phone, with the refund and the fee
+    warning), uninstall Office.
 
     \b
     Examples:
@@ -85,7 +90,8 @@ def runbook(ctx: click.Context, domains: tuple[str, ...], acks: tuple[str, ...],
     from dnscheck.runbook.steps import Ack
 
     if interactive and not _is_tty():
-        raise click.UsageError("--interactive needs a terminal on stdin; acknowledge steps with --ack STEP instead")
+        raise click.UsageError("--interactive needs a terminal on stdin; acknowledge steps with --ack STEP "
+                               "instead")
     wrong = [a for a in acks if a not in ACKABLE]
     if wrong:
         raise click.UsageError(f"{wrong[0]} is done when the check says so; it cannot be acknowledged "
@@ -140,7 +146,7 @@ def _is_tty() -> bool:
 
 
 def _given_facts(ctx: click.Context, options: dict[str, Any], saved: Any) -> dict[str, Any]:
-    """The facts given on the command line, else in the state file. Defaults are not facts: they are not saved."""
+    """The facts given on the command line, else in the state file. Defaults are not facts: not saved."""
     given = dict(saved.facts)
     for name in FACT_OPTIONS:
         if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None):
@@ -183,8 +189,8 @@ def _facts(given: dict[str, Any], today: date) -> Any:
         raise click.UsageError(f"--expires {expires} is before --purchased {purchased}")
     if expires is not None and expired is not None and expired != (expires < cancel):
         raise click.UsageError(
-            f"--{'expired' if expired else 'not-expired'} contradicts --expires {expires} for a cancellation on "
-            f"{cancel}")
+            f"--{'expired' if expired else 'not-expired'} contradicts --expires {expires} for a cancellation "
+            f"on {cancel}")
     if expired is None:
         expired = expires is not None and expires < cancel
     return Facts(cancel_date=cancel, purchased=purchased, licenses=given["licenses"],
@@ -222,7 +228,7 @@ def _walk(book: Any, acks: dict[str, Any], names: list[str], today: date, rebuil
 def _new_state(names: list[str], given: dict[str, Any], acks: dict[str, Any], results: Any) -> Any:
     from dnscheck.runbook.state import State
 
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     last = {r.domain or r.input: {"checked_at": now, "verdict": r.verdict.value, "result": r.as_dict()}
             for r in results}
     facts = {k: v for k, v in given.items() if v is not None}

@@ -1,17 +1,18 @@
-"""How to cancel: the channel rules, as data. Pure: no I/O, no clock (the cancellation date is a fact passed in).
+"""How to cancel: the channel rules, as data. Pure: no I/O, no clock (the cancellation date is a fact).
 
-A policy is an ordered list of rules; the first rule whose condition holds decides. Each rule carries the text that
-explains it, taken from its source. The last rule of every policy always holds, so there is always a decision.
+A policy is an ordered list of rules; the first rule whose condition holds decides. Each rule carries the
+text that explains it, taken from its source. The last rule of every policy always holds: there is always a
+decision.
 
 - `ARTICLE` (the default): the source article's rules, in the order it implies (see
   shared/reference/cancellation-article.md).
-- `CURRENT`: Microsoft Learn's rules as of 2024-2025 (m365-dns-fingerprints.md section 5): MCA billing accounts get a
-  prorated refund only within 7 days of start or renewal, after which recurring billing can only be turned off; MOSA
-  accounts cancel online with 25 licences or fewer.
+- `CURRENT`: Microsoft Learn's rules as of 2024-2025 (m365-dns-fingerprints.md section 5): MCA billing
+  accounts get a prorated refund only within 7 days of start or renewal, after which recurring billing can
+  only be turned off; MOSA accounts cancel online with 25 licences or fewer.
 
-Day counting: "within the last N days" compares calendar dates, from the purchase date to the cancellation date.
-Day 0 is the purchase day; day N is still within, day N+1 is not. A purchase date after the cancellation date matches
-no window (the command refuses it as a usage error before it gets here).
+Day counting: "within the last N days" compares calendar dates, from the purchase date to the cancellation
+date. Day 0 is the purchase day; day N is still within, day N+1 is not. A purchase date after the cancellation
+date matches no window (the command refuses it as a usage error before it gets here).
 """
 
 from __future__ import annotations
@@ -113,7 +114,8 @@ class Decision:
 
     def as_dict(self) -> dict[str, Any]:
         return {"channel": self.channel, "refund": self.refund, "fee_warning": self.fee_warning,
-                "reasons": list(self.reasons), "action": self.action, "rule": self.rule, "policy": self.policy}
+                "reasons": list(self.reasons), "action": self.action, "rule": self.rule,
+                "policy": self.policy}
 
 
 # Conditions. Each is False when the fact it needs is unknown, so unknown facts fall through to the last rule.
@@ -159,18 +161,19 @@ ARTICLE = Policy(
     title="the source article (Office 365 for business, ca. 2016)",
     rules=(
         Rule("product-key", _product_key, Outcome(PHONE, refund=False),
-             "Bought with an Office 365 product key: it can be cancelled only by calling support, with no refund."),
+             "Bought with an Office 365 product key: it can be cancelled only by calling support, with no "
+             "refund."),
         Rule("over-25-licences", _licences_over(25), Outcome(PHONE),
              "More than 25 licences are assigned to users ({licenses}): cancel by calling support."),
         Rule("bought-within-30-days", _bought_within(30), Outcome(ONLINE),
-             "Bought within the last 30 days ({days} days before the cancellation date): cancel online in the "
-             "admin center.", window=30),
+             "Bought within the last 30 days ({days} days before the cancellation date): cancel online in "
+             "the admin center.", window=30),
         Rule("active-under-25-licences", _all(_not_expired, _licences_under(25)), Outcome(ONLINE),
              "The subscription has not expired and fewer than 25 licences are assigned ({licenses}): cancel "
              "online in the admin center."),
         Rule("any-other", _always, Outcome(PHONE),
-             "Any other subscription (exactly 25 licences bought more than 30 days ago, an expired subscription, "
-             "or facts not known): cancel by calling support."),
+             "Any other subscription (exactly 25 licences bought more than 30 days ago, an expired "
+             "subscription, or facts not known): cancel by calling support."),
     ),
     may_delete_after_days=90,
     deleted_by_days=180,
@@ -182,40 +185,42 @@ CURRENT = Policy(
     title="Microsoft Learn, 2024-2025 (MCA 7-day window; MOSA up to 25 licences online)",
     rules=(
         Rule("product-key", _product_key, Outcome(PHONE, refund=False),
-             "Bought with an Office 365 product key: cancel by calling support, with no refund (kept from the "
-             "article; the current pages do not cover product keys)."),
+             "Bought with an Office 365 product key: cancel by calling support, with no refund (kept from "
+             "the article; the current pages do not cover product keys)."),
         Rule("mca-within-7-days", _all(_billing("mca"), _bought_within(7)), Outcome(ONLINE, refund=True),
-             "MCA billing account, started or renewed {days} days before the cancellation date: within the 7-day "
-             "window, cancel online for a prorated credit or refund.", window=7),
+             "MCA billing account, started or renewed {days} days before the cancellation date: within the "
+             "7-day window, cancel online for a prorated credit or refund.", window=7),
         Rule("mca-after-7-days", _billing("mca"),
              Outcome(ONLINE, refund=False, action=TURN_OFF_RECURRING_BILLING, early_fee=False),
-             "MCA billing account, started or renewed {days} days before the cancellation date: past the 7-day "
-             "window the subscription cannot be cancelled, only its recurring billing turned off; access "
-             "continues to the end of the term. Bought through a partner or a Microsoft rep: ask them."),
-        Rule("mosa-up-to-25-licences", _all(_billing("mosa"), _licences_at_most(25)), Outcome(ONLINE, refund=True),
-             "MOSA billing account with 25 licences or fewer ({licenses}): cancel online; a prorated credit or "
-             "refund is given whenever you cancel."),
+             "MCA billing account, started or renewed {days} days before the cancellation date: past the "
+             "7-day window the subscription cannot be cancelled, only its recurring billing turned off; "
+             "access continues to the end of the term. Bought through a partner or a Microsoft rep: ask "
+             "them."),
+        Rule("mosa-up-to-25-licences", _all(_billing("mosa"), _licences_at_most(25)),
+             Outcome(ONLINE, refund=True),
+             "MOSA billing account with 25 licences or fewer ({licenses}): cancel online; a prorated credit "
+             "or refund is given whenever you cancel."),
         Rule("mosa-over-25-licences", _all(_billing("mosa"), _licences_over(25)),
              Outcome(ONLINE, refund=True, action=REDUCE_LICENCES_THEN_CANCEL),
-             "MOSA billing account with more than 25 licences ({licenses}): reduce the licences to 25 or fewer, "
-             "then cancel online; a prorated credit or refund is given."),
+             "MOSA billing account with more than 25 licences ({licenses}): reduce the licences to 25 or "
+             "fewer, then cancel online; a prorated credit or refund is given."),
         Rule("any-other", _always, Outcome(PHONE),
              "Billing account type not known (give --billing mca or mosa; the admin center shows it under "
              "Billing > Billing accounts), or licences not known: ask support, or the partner who sold it."),
     ),
     may_delete_after_days=30,
     deleted_by_days=180,
-    early_fee_text="Cancelling before the subscription's end date may incur early-cancellation fees; check the "
-                   "important dates the admin center shows before confirming.",
-    notes=("Explicitly deleting a subscription skips the Expired and Disabled stages: SharePoint and OneDrive data "
-           "is deleted at once.",),
+    early_fee_text="Cancelling before the subscription's end date may incur early-cancellation fees; check "
+                   "the important dates the admin center shows before confirming.",
+    notes=("Explicitly deleting a subscription skips the Expired and Disabled stages: SharePoint and "
+           "OneDrive data is deleted at once.",),
 )
 
 POLICIES: dict[str, Policy] = {p.name: p for p in (ARTICLE, CURRENT)}
 
 
 def decide(policy: Policy, facts: Facts) -> Decision:
-    """The first rule that holds decides the channel and the refund; the fee warning follows from the dates."""
+    """The first rule that holds gives the channel and the refund; the fee warning follows from the dates."""
     rule = next(r for r in policy.rules if r.when(facts))
     reasons = [rule.reason.format(**facts._text())]
     if rule.window is not None and facts.days_since_purchase == rule.window:
@@ -232,11 +237,11 @@ def _fee(policy: Policy, outcome: Outcome, facts: Facts) -> tuple[bool, str]:
     if not outcome.early_fee or facts.expired:
         return False, ""
     if facts.expires is None:
-        return True, (f"{policy.early_fee_text} The end date was not given (--expires), so this cannot be ruled "
-                      "out.")
+        return True, (f"{policy.early_fee_text} The end date was not given (--expires), so this cannot be "
+                      "ruled out.")
     if facts.cancel_date < facts.expires:
-        return True, (f"{policy.early_fee_text} The cancellation date {facts.cancel_date.isoformat()} is before "
-                      f"the end date {facts.expires.isoformat()}.")
+        return True, (f"{policy.early_fee_text} The cancellation date {facts.cancel_date.isoformat()} is "
+                      f"before the end date {facts.expires.isoformat()}.")
     return False, ""
 
 

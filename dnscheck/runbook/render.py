@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from dnscheck.formats.text import clean
+from dnscheck.models import Result
 from dnscheck.runbook.steps import Item, Runbook, Status, Step, name_of
 
 NEXT = {
@@ -33,6 +34,10 @@ def as_json(book: Runbook, out: TextIO, changes: Sequence[dict[str, Any]] = ()) 
     doc = book.as_dict()
     doc["changes"] = list(changes)
     out.write(json.dumps(doc, indent=2) + "\n")
+
+
+def _codes(result: Result) -> str:
+    return ", ".join(sorted({f.code for f in result.findings}))
 
 
 def _domains(book: Runbook) -> str:
@@ -75,15 +80,15 @@ def table(book: Runbook, out: TextIO, changes: Sequence[dict[str, Any]] = ()) ->
         if s.status is not Status.DONE:
             for a in s.advice:
                 w(_wrap(f"* {a}", "   "))
-    w(f"\nCancellation: {'by phone' if d.channel == 'phone' else 'online'} ({d.action}); refund: {REFUND[d.refund]}; "
-      f"early-cancellation fees: {'may apply' if d.fee_warning else 'no'}.\n")
+    w(f"\nCancellation: {'by phone' if d.channel == 'phone' else 'online'} ({d.action}); "
+      f"refund: {REFUND[d.refund]}; early-cancellation fees: {'may apply' if d.fee_warning else 'no'}.\n")
     for reason in d.reasons:
         w(_wrap(f"- {reason}", "  "))
     r = book.retention
-    w(f"Customer data: may be deleted from {r.may_delete_from.isoformat()}, deleted by {r.deleted_by.isoformat()}.\n")
-    w("\n" + tabulate([[clean(name_of(x)), x.verdict.value, clean(", ".join(sorted({f.code for f in x.findings})))
-                        or "-"] for x in book.results], headers=["DOMAIN", "VERDICT", "FINDINGS"],
-                      tablefmt="simple") + "\n")
+    w(f"Customer data: may be deleted from {r.may_delete_from.isoformat()}, "
+      f"deleted by {r.deleted_by.isoformat()}.\n")
+    rows = [[clean(name_of(x)), x.verdict.value, clean(_codes(x)) or "-"] for x in book.results]
+    w("\n" + tabulate(rows, headers=["DOMAIN", "VERDICT", "FINDINGS"], tablefmt="simple") + "\n")
     if changes:
         w("\nSince the last run:\n" + "".join(f"  {clean(line)}\n" for line in _change_lines(changes)))
     w(f"\n{NEXT[book.exit_code]} (exit {book.exit_code})\n")
@@ -142,8 +147,7 @@ def markdown(book: Runbook, out: TextIO, changes: Sequence[dict[str, Any]] = ())
         "",
         "| Domain | Verdict | Findings |",
         "|---|---|---|",
-        *[f"| {_md(name_of(x))} | {x.verdict.value} | {_md(', '.join(sorted({g.code for g in x.findings}))) or '-'} |"
-          for x in book.results],
+        *[f"| {_md(name_of(x))} | {x.verdict.value} | {_md(_codes(x)) or '-'} |" for x in book.results],
     ]
     if changes:
         lines += ["", "## Since the last run", "", *[f"- {_md(line)}" for line in _change_lines(changes)]]

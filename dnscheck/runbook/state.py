@@ -1,9 +1,10 @@
 """The `--state FILE`: what a later run needs to pick up where this one stopped.
 
-It keeps the domains, the subscription facts given on the command line, the acknowledgements and the last check of
-each domain. It is written atomically (temporary file in the same directory, then rename: see dnscheck/output.py)
-and owner-only (0600). A file that is not valid JSON, or lacks the `"schema": "dnscheck-runbook/1"` marker, is an
-error: it is never overwritten. A missing or empty file starts a new state.
+It keeps the domains, the subscription facts given on the command line, the acknowledgements and the last
+check of each domain. It is written atomically (temporary file in the same directory, then rename: see
+dnscheck/output.py) and owner-only (0600). A file that is not valid JSON, or lacks the
+`"schema": "dnscheck-runbook/1"` marker, is an error: it is never overwritten. A missing or empty file
+starts a new state.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The six steps of the article, composed from check results, a policy and acknowledgements.
 
-Pure: no I/O and no clock; the cancellation date is in the facts. The runbook holds no DNS logic: it reads the
-check's verdicts and finding codes, grouped by meaning in the tables below. A code the check adds later joins a
-group here, by name.
+Pure: no I/O and no clock; the cancellation date is in the facts. The runbook holds no DNS logic: it reads
+the check's verdicts and finding codes, grouped by meaning in the tables below. A code the check adds later
+joins a group here, by name.
 """
 
 from __future__ import annotations
@@ -27,9 +27,12 @@ from dnscheck.runbook.policy import (
 REPORT_SCHEMA = "dnscheck-runbook-report/1"
 
 # Finding codes by what they mean for the runbook.
-MX_AT_M365 = frozenset({"MX_M365", "MX_CNAME_M365", "MX_INCONSISTENT"})  # mail (or some of it) goes to M365
-NS_AT_M365 = frozenset({"NS_M365", "NS_PARENT_M365", "NS_CHILD_STALE"})  # the delegation or the zone names M365
+# Mail (or some of it) goes to Microsoft 365.
+MX_AT_M365 = frozenset({"MX_M365", "MX_CNAME_M365", "MX_INCONSISTENT"})
+# The parent's delegation or the zone's own NS records name Microsoft 365 name servers.
+NS_AT_M365 = frozenset({"NS_M365", "NS_PARENT_M365", "NS_CHILD_STALE"})
 MX_MAY_RELAY = frozenset({"MX_GATEWAY"})  # not M365 itself, but may relay into it
+DNS_STEP_CODES = MX_AT_M365 | NS_AT_M365 | MX_MAY_RELAY  # reported by update-mx and change-ns
 
 _NS_WHERE = {
     "NS_PARENT_M365": "the registrar's delegation (the parent zone) still names Microsoft 365 name servers",
@@ -38,7 +41,7 @@ _NS_WHERE = {
 }
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     DONE = "done"
     ACTION = "action-required"
     MANUAL = "manual"
@@ -49,7 +52,7 @@ class Status(str, enum.Enum):
 UPDATE_MX, CHANGE_NS, SAVE_DATA = "update-mx", "change-ns", "save-data"
 REMOVE_DOMAINS, CANCEL, UNINSTALL = "remove-domains", "cancel-subscription", "uninstall-office"
 STEP_IDS = (UPDATE_MX, CHANGE_NS, SAVE_DATA, REMOVE_DOMAINS, CANCEL, UNINSTALL)
-# Steps a person does and acknowledges. The DNS steps are done when the check says so, never by acknowledgement.
+# Steps a person does and acknowledges. The DNS steps are done when the check says so, never by an ack.
 ACKABLE = (SAVE_DATA, REMOVE_DOMAINS, CANCEL, UNINSTALL)
 
 TITLES = {
@@ -76,8 +79,9 @@ NS_ADVICE = (
     "Until NS moves, an MX change made at another DNS host has no effect.",
 )
 UNINSTALL_TEXT = (
-    "After the cancellation, Office runs in reduced-functionality mode: users can only read and print documents, "
-    "and Office shows \"Unlicensed Product\" notices. Ask users to uninstall Office from their computers."
+    "After the cancellation, Office runs in reduced-functionality mode: users can only read and print "
+    "documents, and Office shows \"Unlicensed Product\" notices. Ask users to uninstall Office from their "
+    "computers."
 )
 
 
@@ -100,7 +104,8 @@ class Item:
     record: Record | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"domain": self.domain, "code": self.code, "record": self.record.as_dict() if self.record else None,
+        return {"domain": self.domain, "code": self.code,
+                "record": self.record.as_dict() if self.record else None,
                 "message": self.message, "change": self.change}
 
 
@@ -123,8 +128,8 @@ class Step:
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "number": self.number, "title": self.title, "status": self.status.value,
-                "detail": self.detail, "advice": list(self.advice), "records": [i.as_dict() for i in self.items],
-                "acknowledged": self.acknowledged}
+                "detail": self.detail, "advice": list(self.advice),
+                "records": [i.as_dict() for i in self.items], "acknowledged": self.acknowledged}
 
 
 @dataclass(frozen=True)
@@ -133,7 +138,8 @@ class Retention:
     deleted_by: date
 
     def as_dict(self) -> dict[str, str]:
-        return {"may_delete_from": self.may_delete_from.isoformat(), "deleted_by": self.deleted_by.isoformat()}
+        return {"may_delete_from": self.may_delete_from.isoformat(),
+                "deleted_by": self.deleted_by.isoformat()}
 
 
 @dataclass(frozen=True)
@@ -190,13 +196,20 @@ def name_of(result: Result) -> str:
     return result.domain or result.input
 
 
-def _items(results: Iterable[Result], codes: frozenset[str] | None = None,
-           severity: Severity | None = None) -> tuple[Item, ...]:
-    return tuple(
-        Item(name_of(r), f.code, f.message, f.remediation, f.record)
-        for r in results for f in r.findings
-        if (codes is None or f.code in codes) and (severity is None or f.severity is severity)
-    )
+def _items(results: Iterable[Result], codes: frozenset[str]) -> tuple[Item, ...]:
+    return tuple(Item(name_of(r), f.code, f.message, f.remediation, f.record)
+                 for r in results for f in r.findings if f.code in codes)
+
+
+def _leftovers(results: Iterable[Result]) -> tuple[Item, ...]:
+    """Every warning the DNS steps do not already cover: records to clean up (SPF, autodiscover, DKIM...)."""
+    return tuple(Item(name_of(r), f.code, f.message, f.remediation, f.record)
+                 for r in results for f in r.findings
+                 if f.severity is Severity.WARNING and f.code not in DNS_STEP_CODES)
+
+
+def _has(result: Result, codes: frozenset[str]) -> bool:
+    return any(f.code in codes for f in result.findings)
 
 
 def _names(names: Iterable[str]) -> str:
@@ -220,13 +233,12 @@ def _update_mx(results: Sequence[Result]) -> Step:
     mx = _items(results, MX_AT_M365)
     unknown = _unknown(results)
     if mx:
-        detail = (f"MX still points at Microsoft 365 for {_names(i.domain for i in mx)}: change the records below "
-                  "to the new mail provider's servers.")
-        ns_too = [name_of(r) for r in results
-                  if any(f.code in NS_AT_M365 for f in r.findings) and any(f.code in MX_AT_M365 for f in r.findings)]
+        detail = (f"MX still points at Microsoft 365 for {_names(i.domain for i in mx)}: change the records "
+                  "below to the new mail provider's servers.")
+        ns_too = [name_of(r) for r in results if _has(r, NS_AT_M365) and _has(r, MX_AT_M365)]
         if ns_too:
-            detail += (f" Microsoft 365 also hosts the DNS of {_names(ns_too)}: create the new MX at the new DNS "
-                       "host and move NS (step change-ns); changing MX anywhere else has no effect.")
+            detail += (f" Microsoft 365 also hosts the DNS of {_names(ns_too)}: create the new MX at the new "
+                       "DNS host and move NS (step change-ns); changing MX anywhere else has no effect.")
         if unknown:
             detail += " " + _why_unknown(unknown)
         return Step(UPDATE_MX, Status.ACTION, detail, MX_ADVICE, mx)
@@ -235,8 +247,8 @@ def _update_mx(results: Sequence[Result]) -> Step:
     gateways = _items(results, MX_MAY_RELAY)
     detail = "No checked domain's MX points at Microsoft 365."
     if gateways:
-        detail += (f" The MX of {_names(i.domain for i in gateways)} is a mail-security gateway: make sure it "
-                   "delivers to the new provider, not to Microsoft 365.")
+        detail += (f" The MX of {_names(i.domain for i in gateways)} is a mail-security gateway: make sure "
+                   "it delivers to the new provider, not to Microsoft 365.")
     return Step(UPDATE_MX, Status.DONE, detail, MX_ADVICE, gateways)
 
 
@@ -252,31 +264,33 @@ def _change_ns(results: Sequence[Result]) -> Step:
     if unknown:
         return Step(CHANGE_NS, Status.UNKNOWN, _why_unknown(unknown), NS_ADVICE)
     return Step(CHANGE_NS, Status.DONE,
-                "Neither the delegation nor the zone names Microsoft 365 name servers: an MX change takes effect "
-                "at once.", NS_ADVICE)
+                "Neither the delegation nor the zone names Microsoft 365 name servers: an MX change takes "
+                "effect at once.", NS_ADVICE)
 
 
 def _save_data(facts: Facts, retention: Retention, ack: Ack | None) -> Step:
     detail = (f"Users lose access to their Microsoft 365 data when the cancellation takes effect "
               f"({facts.cancel_date.isoformat()}): before that, they save their OneDrive for Business and "
               f"SharePoint Online files elsewhere. Data left behind may be deleted from "
-              f"{retention.may_delete_from.isoformat()} and is deleted by {retention.deleted_by.isoformat()}.")
+              f"{retention.may_delete_from.isoformat()} and is deleted by "
+              f"{retention.deleted_by.isoformat()}.")
     if ack:
         return Step(SAVE_DATA, Status.DONE, f"Acknowledged on {ack.on}. {detail}", acknowledged=ack.on)
     return Step(SAVE_DATA, Status.MANUAL, detail)
 
 
 def _remove_domains(results: Sequence[Result], ack: Ack | None) -> Step:
-    leftovers = _items(results, severity=Severity.WARNING)
+    leftovers = _leftovers(results)
     not_ready = [r for r in results if r.verdict in (Verdict.BLOCKED, Verdict.UNKNOWN)]
     names = [name_of(r) for r in results]
     if not_ready:
         why = "; ".join(f"{name_of(r)} is {r.verdict.value}" for r in not_ready)
-        detail = (f"Do not remove the domains yet: {why}. Finish steps update-mx and change-ns, then re-run the "
-                  "check.")
+        detail = (f"Do not remove the domains yet: {why}. Finish steps update-mx and change-ns, then re-run "
+                  "the check.")
         if ack:
             detail += f" (Acknowledged on {ack.on}, but the check disagrees.)"
-        return Step(REMOVE_DOMAINS, Status.ACTION, detail, items=leftovers, acknowledged=ack.on if ack else None)
+        return Step(REMOVE_DOMAINS, Status.ACTION, detail, items=leftovers,
+                    acknowledged=ack.on if ack else None)
     cleanup = " Then clean up the leftover records listed at the DNS host." if leftovers else ""
     missing = [n for n in names if ack and n not in ack.domains]
     if ack and not missing:
@@ -285,7 +299,8 @@ def _remove_domains(results: Sequence[Result], ack: Ack | None) -> Step:
     detail = (f"Mail and DNS no longer depend on Microsoft 365: remove {_names(names)} in the admin center "
               f"(Settings > Domains).{cleanup}")
     if ack:
-        detail += f" (Acknowledged on {ack.on} for {_names(ack.domains) or 'no domain'}, not for {_names(missing)}.)"
+        detail += (f" (Acknowledged on {ack.on} for {_names(ack.domains) or 'no domain'}, not for "
+                   f"{_names(missing)}.)")
     return Step(REMOVE_DOMAINS, Status.MANUAL, detail, items=leftovers)
 
 
@@ -299,16 +314,18 @@ def _cancel(before: Sequence[Step], decision: Decision, policy: Policy, ack: Ack
         return Step(CANCEL, Status.WAITING, f"Waiting for: {waiting}.{acked} {summary}", tuple(advice),
                     acknowledged=ack.on if ack else None)
     if ack:
-        return Step(CANCEL, Status.DONE, f"Acknowledged on {ack.on}. {summary}", tuple(advice), acknowledged=ack.on)
+        return Step(CANCEL, Status.DONE, f"Acknowledged on {ack.on}. {summary}", tuple(advice),
+                    acknowledged=ack.on)
     return Step(CANCEL, Status.MANUAL, summary, tuple(advice))
 
 
 def _decision_text(d: Decision) -> str:
     refund = {True: "yes", False: "no", None: "not stated"}[d.refund]
     how = {TURN_OFF_RECURRING_BILLING: "online, by turning off recurring billing",
-           REDUCE_LICENCES_THEN_CANCEL: "online, after reducing the licences to 25 or fewer"}.get(d.action, d.channel)
+           REDUCE_LICENCES_THEN_CANCEL: "online, after reducing the licences to 25 or fewer",
+           }.get(d.action, "online" if d.channel == ONLINE else "by phone")
     fee = " Early-cancellation fees may apply." if d.fee_warning else ""
-    return f"Cancel {'by phone' if how == 'phone' else how}; refund: {refund}.{fee}"
+    return f"Cancel {how}; refund: {refund}.{fee}"
 
 
 def _how(d: Decision) -> list[str]:
@@ -323,13 +340,14 @@ def _how(d: Decision) -> list[str]:
         out.append("First reduce the licences to 25 or fewer (Billing > Your products > the subscription > "
                    "Add or remove licenses).")
     out += ["Admin center: Billing > Subscriptions (Your products) > pick the subscription > More actions > "
-            "Cancel subscription; review the important dates, give a reason and confirm. The subscription then "
-            "shows as Disabled, with reduced functionality until it is deleted.",
+            "Cancel subscription; review the important dates, give a reason and confirm. The subscription "
+            "then shows as Disabled, with reduced functionality until it is deleted.",
             "If the Cancel subscription option is not offered, call support."]
     return out
 
 
 def _uninstall(ack: Ack | None) -> Step:
     if ack:
-        return Step(UNINSTALL, Status.DONE, f"Acknowledged on {ack.on}. {UNINSTALL_TEXT}", acknowledged=ack.on)
+        return Step(UNINSTALL, Status.DONE, f"Acknowledged on {ack.on}. {UNINSTALL_TEXT}",
+                    acknowledged=ack.on)
     return Step(UNINSTALL, Status.MANUAL, UNINSTALL_TEXT)

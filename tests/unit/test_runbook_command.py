@@ -1,0 +1,206 @@
+"""The runbook command in process (click's runner), with zone files: no network."""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from dnscheck.cli import cli
+from dnscheck.runbook import command
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+M365 = str(FIXTURES / "m365.zone")
+PLANNED = str(FIXTURES / "planned.zone")
+FACTS = ["--purchased", "2025-01-01", "--licenses", "10", "--cancel-date", "2026-03-01"]
+
+
+def run(*args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(cli, ["runbook", *args], input=input)
+
+
+def doc(res: Result) -> dict[str, Any]:
+    return json.loads(res.stdout)  # type: ignore[no-any-return]
+
+
+def statuses(d: dict[str, Any]) -> dict[str, str]:
+    return {s["id"]: s["status"] for s in d["steps"]}
+
+
+def test_domain_still_at_m365() -> None:
+    res = run("contoso.com", "--zone-file", M365, *FACTS, "-f", "json")
+    assert res.exit_code == 2, res.output
+    d = doc(res)
+    assert statuses(d)["update-mx"] == "action-required"
+    assert statuses(d)["change-ns"] == "action-required"
+    assert statuses(d)["cancel-subscription"] == "waiting"
+    assert d["domains"][0]["verdict"] == "blocked"
+    assert d["source"].startswith("zone file")
+
+
+def test_planned_zone_then_acks_to_exit_0() -> None:
+    res = run("contoso.com", "--zone-file", PLANNED, *FACTS, "-f", "json")
+    assert res.exit_code == 1
+    assert statuses(doc(res))["cancel-subscription"] == "waiting"
+    res = run("contoso.com", "--zone-file", PLANNED, *FACTS, "-f", "json", "--ack", "save-data",
+              "--ack", "remove-domains")
+    assert res.exit_code == 1
+    assert statuses(doc(res))["cancel-subscription"] == "manual"
+    res = run("contoso.com", "--zone-file", PLANNED, *FACTS, "-f", "json", "--ack", "save-data",
+              "--ack", "remove-domains", "--ack", "cancel-subscription", "--ack", "uninstall-office")
+    assert res.exit_code == 0
+    assert set(statuses(doc(res)).values()) == {"done"}
+
+
+def test_cancellation_and_retention_in_json() -> None:
+    d = doc(run("contoso.com", "--zone-file", PLANNED, "--purchased", "2025-01-01", "--licenses", "25",
+                "--cancel-date", "2026-03-01", "--expires", "2026-12-31", "-f", "json"))
+    assert d["cancellation"]["channel"] == "phone"  # exactly 25, bought over 30 days ago
+    assert d["cancellation"]["fee_warning"] is True
+    assert d["data_retention"] == {"may_delete_from": "2026-05-30", "deleted_by": "2026-08-28"}
+    assert d["facts"]["expired"] is False
+
+
+def test_product_key_and_current_policy() -> None:
+    d = doc(run("contoso.com", "--zone-file", PLANNED, *FACTS, "--product-key", "-f", "json"))
+    assert (d["cancellation"]["channel"], d["cancellation"]["refund"]) == ("phone", False)
+    d = doc(run("contoso.com", "--zone-file", PLANNED, "--purchased", "2026-02-20", "--licenses", "40",
+                "--cancel-date", "2026-03-01", "--policy", "current", "--billing", "mca", "-f", "json"))
+    assert d["cancellation"]["rule"] == "mca-after-7-days"
+    assert d["data_retention"]["may_delete_from"] == "2026-03-31"
+
+
+def test_expired_follows_expires() -> None:
+    d = doc(run("contoso.com", "--zone-file", PLANNED, *FACTS, "--expires", "2026-02-01", "-f", "json"))
+    assert d["facts"]["expired"] is True
+    assert d["cancellation"]["fee_warning"] is False
+
+
+def test_state_resume(tmp_path: Path) -> None:
+    state = tmp_path / "cancel.json"
+    res = run("contoso.com", "--zone-file", M365, *FACTS, "--state", str(state), "--ack", "save-data")
+    assert res.exit_code == 2
+    assert stat.S_IMODE(state.stat().st_mode) == 0o600
+    saved = json.loads(state.read_text())
+    assert saved["schema"] == "dnscheck-runbook/1"
+    assert saved["domains"] == ["contoso.com"]
+    assert saved["facts"] == {"purchased": "2025-01-01", "licenses": 10, "cancel_date": "2026-03-01"}
+    assert list(saved["acks"]) == ["save-data"]
+    assert saved["last_check"]["contoso.com"]["verdict"] == "blocked"
+
+    # Later: the zone has moved. No domain, no facts on the command line: all from the state.
+    res = run("--zone-file", PLANNED, "--state", str(state), "-f", "json", "--ack", "remove-domains")
+    assert res.exit_code == 1, res.output
+    d = doc(res)
+    assert statuses(d)["save-data"] == "done"
+    assert statuses(d)["remove-domains"] == "done"
+    assert statuses(d)["cancel-subscription"] == "manual"
+    assert d["facts"]["licenses"] == 10
+    assert d["changes"] == [{"domain": "contoso.com", "was": "blocked", "now": "safe",
+                             "checked_at": saved["last_check"]["contoso.com"]["checked_at"]}]
+    saved = json.loads(state.read_text())
+    assert set(saved["acks"]) == {"save-data", "remove-domains"}
+    assert saved["acks"]["save-data"]["on"] == d["steps"][2]["acknowledged"]
+
+    # A fact given again on the command line wins, and is kept.
+    d = doc(run("--zone-file", PLANNED, "--state", str(state), "-f", "json", "--licenses", "30"))
+    assert d["cancellation"]["channel"] == "phone"
+    assert json.loads(state.read_text())["facts"]["licenses"] == 30
+
+
+def test_cancel_date_defaults_to_today_and_is_not_saved(tmp_path: Path) -> None:
+    from datetime import date
+
+    state = tmp_path / "s.json"
+    d = doc(run("contoso.com", "--zone-file", PLANNED, "--purchased", "2025-01-01", "--licenses", "3",
+                "--state", str(state), "-f", "json"))
+    assert d["facts"]["cancel_date"] == date.today().isoformat()
+    assert "cancel_date" not in json.loads(state.read_text())["facts"]
+
+
+@pytest.mark.parametrize("content", ["{oops", '{"schema": "dnscheck/1", "results": []}', "[]"])
+def test_corrupt_or_foreign_state_is_never_overwritten(tmp_path: Path, content: str) -> None:
+    state = tmp_path / "cancel.json"
+    state.write_text(content)
+    res = run("contoso.com", "--zone-file", PLANNED, *FACTS, "--state", str(state))
+    assert res.exit_code == 64
+    assert "cancel.json" in res.stderr and "left untouched" in res.stderr
+    assert state.read_text() == content
+    assert res.stdout == ""
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["contoso.com", "--zone-file", PLANNED, *FACTS, "--ack", "update-mx"], "cannot be acknowledged"),
+    (["contoso.com", "--zone-file", PLANNED, "--purchased", "2025-01-01"], "--licenses"),
+    (["contoso.com", "--zone-file", PLANNED, "--licenses", "3"], "--purchased"),
+    (["--zone-file", PLANNED, *FACTS], "at least one DOMAIN"),
+    (["co.uk", "--zone-file", PLANNED, *FACTS], "not a domain"),
+    (["contoso.com", *FACTS, "--purchased", "2026-13-01"], "not a date"),
+    (["contoso.com", *FACTS, "--purchased", "2026-03-02"], "after the cancellation date"),
+    (["contoso.com", *FACTS, "--expires", "2024-01-01"], "before --purchased"),
+    (["contoso.com", *FACTS, "--expires", "2026-12-31", "--expired"], "contradicts"),
+    (["contoso.com", *FACTS, "--expires", "2026-01-01", "--not-expired"], "contradicts"),
+    (["contoso.com", *FACTS, "--licenses", "-1"], "--licenses"),
+    (["contoso.com", *FACTS, "--format", "csv"], "--format"),
+    (["contoso.com", *FACTS, "--interactive"], "needs a terminal"),
+])
+def test_usage_errors(args: list[str], message: str) -> None:
+    res = run(*args)
+    assert res.exit_code == 64, res.output
+    assert message in res.stderr
+
+
+def test_interactive_walk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(command, "_is_tty", lambda: True)
+    state = tmp_path / "s.json"
+    # save-data yes, remove-domains yes, then cancel-subscription becomes manual: no; uninstall-office: yes.
+    res = run("contoso.com", "--zone-file", PLANNED, *FACTS, "--interactive", "--state", str(state), "-f", "json",
+              input="y\ny\nn\ny\n")
+    assert res.exit_code == 1, res.output
+    assert "Is 'cancel-subscription' done?" in res.stderr
+    s = statuses(doc(res))
+    assert s == {"update-mx": "done", "change-ns": "done", "save-data": "done", "remove-domains": "done",
+                 "cancel-subscription": "manual", "uninstall-office": "done"}
+    assert set(json.loads(state.read_text())["acks"]) == {"save-data", "remove-domains", "uninstall-office"}
+
+
+def test_interactive_skips_steps_that_are_not_manual(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(command, "_is_tty", lambda: True)
+    res = run("contoso.com", "--zone-file", M365, *FACTS, "--interactive", input="n\nn\n")
+    assert res.exit_code == 2
+    assert "Is 'save-data' done?" in res.stderr and "Is 'uninstall-office' done?" in res.stderr
+    assert "Is 'remove-domains' done?" not in res.stderr  # action-required: the check decides
+
+
+def test_markdown_report() -> None:
+    res = run("contoso.com", "--zone-file", M365, *FACTS, "-f", "markdown")
+    assert res.exit_code == 2
+    assert res.stdout.startswith("# Microsoft 365 subscription cancellation: contoso.com")
+    assert "- [ ] **1. Update the MX record" in res.stdout
+
+
+def test_shares_the_check_dns_options() -> None:
+    check = cli.commands["check"]
+    runbook = cli.commands["runbook"]
+    for name in command.SHARED_CHECK_OPTIONS:
+        mine = next((p for p in runbook.params if p.name == name), None)
+        theirs = next((p for p in check.params if p.name == name), None)
+        if theirs is None:
+            continue
+        assert mine is not None and mine.opts == theirs.opts and mine.default == theirs.default
+
+
+def test_help_and_version_do_not_import_dns_libraries() -> None:
+    code = ("import sys\nfrom dnscheck.cli import cli\n"
+            "for argv in (['--version'], ['runbook', '--help']):\n"
+            "    try:\n        cli.main(argv, prog_name='dnscheck')\n    except SystemExit:\n        pass\n"
+            "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('dns', 'tldextract', 'tabulate'))\n"
+            "print(heavy, file=sys.stderr)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stderr.strip().splitlines()[-1] == "[]"

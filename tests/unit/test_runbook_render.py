@@ -1,0 +1,99 @@
+"""Rendering: the JSON shape of the issue, Markdown for a change ticket, and hostile DNS data kept harmless."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from datetime import date
+
+from dnscheck.models import Finding, Record, Result, Severity, Verdict
+from dnscheck.runbook.policy import ARTICLE, Facts
+from dnscheck.runbook.render import render
+from dnscheck.runbook.steps import ACKABLE, Ack, build
+
+FACTS = Facts(cancel_date=date(2026, 3, 1), purchased=date(2025, 1, 1), licenses=10, expired=False,
+              expires=date(2026, 12, 31))
+HOSTILE = "v=spf1 include:spf.protection.outlook.com | **bold** `tick` \x1b[31mred\x1b[0m <b>x</b> -all"
+
+
+def blocked() -> Result:
+    findings = (
+        Finding("MX_M365", Severity.BLOCKED, "MX is Exchange Online.", "Change the MX.",
+                Record("contoso.com", "MX", "0 contoso-com.mail.protection.outlook.com")),
+        Finding("SPF_M365", Severity.WARNING, "SPF includes Exchange Online.", "Remove the include.",
+                Record("contoso.com", "TXT", HOSTILE)),
+    )
+    return Result("contoso.com", "contoso.com", "contoso.com", Verdict.BLOCKED, "worldwide", findings)
+
+
+def rendered(fmt: str, results: list[Result] | None = None, acks: dict[str, Ack] | None = None,
+             changes: list[dict[str, object]] | None = None) -> str:
+    out = io.StringIO()
+    render(build(results or [blocked()], FACTS, ARTICLE, acks, "zone file x.zone"), fmt, out, changes or [])
+    return out.getvalue()
+
+
+def test_json_shape() -> None:
+    doc = json.loads(rendered("json"))
+    assert doc["schema"] == "dnscheck-runbook-report/1"
+    assert [s["id"] for s in doc["steps"]] == ["update-mx", "change-ns", "save-data", "remove-domains",
+                                               "cancel-subscription", "uninstall-office"]
+    for s in doc["steps"]:
+        assert {"id", "status", "detail"} <= set(s)
+        assert s["status"] in ("done", "action-required", "manual", "waiting", "unknown")
+    c = doc["cancellation"]
+    assert c["channel"] == "online" and c["refund"] is None and c["fee_warning"] is True
+    assert isinstance(c["reasons"], list) and c["reasons"]
+    assert doc["data_retention"] == {"may_delete_from": "2026-05-30", "deleted_by": "2026-08-28"}
+    assert doc["domains"][0]["domain"] == "contoso.com" and doc["domains"][0]["verdict"] == "blocked"
+    assert doc["steps"][0]["records"][0]["record"]["type"] == "MX"
+    assert doc["exit_code"] == 2
+    assert doc["source"] == "zone file x.zone"
+
+
+def test_json_keeps_hostile_text_escaped() -> None:
+    text = rendered("json")
+    assert "\x1b" not in text
+    assert json.loads(text)["domains"][0]["findings"][1]["record"]["value"] == HOSTILE
+
+
+def test_markdown_checklist() -> None:
+    acks = {s: Ack("2026-02-01", ("contoso.com",)) for s in ACKABLE}
+    md = rendered("markdown", [Result("contoso.com", "contoso.com", "contoso.com", Verdict.SAFE, None, ())], acks)
+    assert md.startswith("# Microsoft 365 subscription cancellation: contoso.com")
+    assert md.count("- [x] **") == 6
+    assert "## Cancellation" in md and "## Customer data" in md and "## Domains" in md
+    assert "| contoso.com | safe | - |" in md
+
+
+def test_markdown_open_steps() -> None:
+    md = rendered("markdown")
+    assert "- [ ] **1. Update the MX record and the other DNS records** (`update-mx`): **action-required**" in md
+    assert "May be deleted from **2026-05-30**" in md
+    assert "global admin or a billing admin" in md
+
+
+def test_markdown_escapes_dns_data() -> None:
+    md = rendered("markdown")
+    assert "\x1b" not in md
+    line = next(x for x in md.splitlines() if "spf.protection" in x)
+    # No live Markdown from DNS data: pipes, emphasis, code and HTML are escaped.
+    assert re.search(r"(?<!\\)[|*`<]", line.split(" -> ")[0].lstrip(" -")) is None
+    assert "\\|" in line and "\\*\\*bold\\*\\*" in line and "\\<b\\>" in line
+
+
+def test_table() -> None:
+    text = rendered("table")
+    assert "\x1b" not in text and "\\x1b" in text
+    assert "update-mx" in text and "action-required" in text
+    assert "Cancellation: online" in text and "may apply" in text
+    assert "2026-05-30" in text and "2026-08-28" in text
+    assert text.rstrip().endswith("(exit 2)")
+
+
+def test_changes_since_last_run() -> None:
+    change = [{"domain": "contoso.com", "was": "safe", "now": "blocked", "checked_at": "2026-02-01T10:00:00Z"}]
+    assert "contoso.com: safe -> blocked" in rendered("table", changes=change)
+    assert "## Since the last run" in rendered("markdown", changes=change)
+    assert json.loads(rendered("json", changes=change))["changes"] == change
