@@ -6,12 +6,14 @@ decide where mail goes, so their failure is `unknown`; a leftover record's failu
 
 from __future__ import annotations
 
+import dataclasses
+import ipaddress
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from dnscheck.codes import CODES
 from dnscheck.delegation import classify_delegation
-from dnscheck.fingerprints import Fingerprint, match_gateway, match_host, match_spf, match_text
+from dnscheck.fingerprints import FINGERPRINTS, Fingerprint, match_gateway, match_host, match_spf, match_text
 from dnscheck.models import (
     Answered,
     Chain,
@@ -43,9 +45,10 @@ def classify(obs: Observations, registered_domain: str) -> Classification:
     findings: list[Finding] = []
     m365: set[Record] = set()
 
-    def hit(fp: Fingerprint, rec: Record, message: str, code: str | None = None) -> None:
+    def hit(fp: Fingerprint, rec: Record, message: str, code: str | None = None, also: Iterable[Record] = ()) -> None:
         if fp.code != "MX_GATEWAY":
             m365.add(rec)
+            m365.update(also)
         findings.append(_finding(code or fp.code, message, fp.remediation, rec, fp.cloud))
 
     if isinstance(obs.mx, Answered) and obs.mx.nxdomain:
@@ -71,8 +74,8 @@ def classify(obs: Observations, registered_domain: str) -> Classification:
         ))
 
     decisive = (
-        isinstance(obs.mx, Answered) and not obs.mx.nxdomain
-        and isinstance(obs.ns, Answered) and any(r.type == "NS" for r in obs.ns.records)
+        isinstance(obs.mx, Answered) and obs.mx.rcode == "NOERROR"
+        and isinstance(obs.ns, Answered) and obs.ns.rcode == "NOERROR" and any(r.type == "NS" for r in obs.ns.records)
     )
     seen = tuple(SeenRecord(r, r in m365) for r in _all_records(obs))
     return Classification(tuple(findings), seen, decisive, _cloud(findings))
@@ -92,6 +95,12 @@ def _mx(obs: Observations, findings: list[Finding], hit: Hit) -> None:
                                  "Remove the other MX records or the null MX." if real else "",
                                  next(r for r in mx if r.target == ".")))
     for rec in real:
+        if _is_address(rec.target or ""):
+            findings.append(_finding(
+                "LOOKUP_FAILED", f"MX {rec.value} names an IP address, not a host name (RFC 5321 section 5.1): most "
+                "senders ignore it, some deliver to that address, and whose server it is cannot be checked.",
+                "Replace it with the mail server's host name.", rec, severity=Severity.WARNING))
+            continue
         fp = match_host("mx", rec.target or "")
         if fp:
             hit(fp, rec, f"MX {rec.value} is {fp.service} ({_cloud_name(fp.cloud)}).")
@@ -147,7 +156,8 @@ def _ns(obs: Observations, findings: list[Finding], hit: Hit) -> None:
     if matched:
         rec, fp = matched[0]
         names = ", ".join(r.value for r, _ in matched)
-        hit(fp, rec, f"NS {names}: {fp.service} serves the zone {obs.zone or obs.domain}." + _NS_NOTE)
+        hit(fp, rec, f"NS {names}: {fp.service} serves the zone {obs.zone or obs.domain}." + _NS_NOTE,
+            also=[r for r, _ in matched])
 
 
 def _txt(obs: Observations, findings: list[Finding], hit: Hit) -> None:
@@ -175,9 +185,29 @@ def _leftover(chain: Chain, findings: list[Finding], hit: Hit) -> None:
     for rec in chain.records:
         if rec.type not in ("CNAME", "SRV") or not rec.target:
             continue
-        fp = match_host(chain.kind, rec.target)  # type: ignore[arg-type]
+        fp = match_host(chain.kind, rec.target) or _other_kind(chain.kind, rec.target)  # type: ignore[arg-type]
         if fp:
             hit(fp, rec, f"{rec.name} {rec.type} {rec.value}: {fp.service} ({_cloud_name(fp.cloud)}).")
+
+
+def _other_kind(kind: str, target: str) -> Fingerprint | None:
+    """A name Microsoft 365 asked for, pointing at a Microsoft 365 host of another kind (autodiscover -> an Exchange
+    Online MX host, say): still a leftover of that name. Reported under the name's own code."""
+    own = next((fp for fp in FINGERPRINTS if fp.kind == kind), None)
+    if own is None:
+        return None
+    for fp in FINGERPRINTS:
+        if fp.kind != kind and fp.match == "host" and match_host(fp.kind, target, (fp,)):
+            return dataclasses.replace(own, service=fp.service, cloud=fp.cloud)
+    return None
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _all_records(obs: Observations) -> Iterable[Record]:
