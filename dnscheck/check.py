@@ -26,7 +26,7 @@ class Options:
 
 async def check(target: Target, source: Source, options: Options) -> Result:
     start = time.monotonic()
-    obs = await collect(target.domain, source, start + options.timeout, options.mode)
+    obs = await collect(target.domain, source, start + options.timeout, options.mode, target.registered_domain)
     c = classify(obs, target.registered_domain)
     findings = list(c.findings)
     extra: dict[str, object] = {"zone": obs.zone}

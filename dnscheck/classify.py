@@ -28,9 +28,7 @@ from dnscheck.models import (
 
 Hit = Callable[..., None]
 
-_NS_NOTE = (
-    " While the NS delegation points at Microsoft 365, an MX change made at another DNS host has no effect."
-)
+_NS_NOTE = " Until the NS delegation moves, an MX change made at another DNS host has no effect."
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,7 @@ from dnscheck.codes import CODES
 from dnscheck.fingerprints import match_host
 from dnscheck.models import Answered, Delegation, Finding, Lookup, Record, ServerView, Severity, Undetermined
 
-_NS_FIX = (
-    "Change the NS delegation at the registrar to the new DNS host, after every record (MX first) exists there. "
-    "Until the delegation moves, an MX change made at another DNS host has no effect."
-)
+_NS_FIX = "Change the NS delegation at the registrar to the new DNS host, after every record (MX first) exists there."
 
 
 @dataclass(frozen=True)
@@ -59,7 +56,8 @@ def classify_delegation(d: Delegation, resolver_mx: Lookup, required: bool) -> D
         names = ", ".join(r.target or "" for r in parent_m365)
         out.append(_f("NS_PARENT_M365",
                       f"The parent zone {d.parent} delegates {d.zone} to {names} (Microsoft 365), whatever the "
-                      "zone's own records say.", _NS_FIX, parent_m365[0], _ns_cloud(parent_m365[0])))
+                      "zone's own records say. Until the delegation moves, an MX change made at another DNS host "
+                      "has no effect.", _NS_FIX, parent_m365[0], _ns_cloud(parent_m365[0])))
     elif child_m365 and parent_hosts:
         m365 += child_m365
         names = ", ".join(r.target or "" for r in child_m365)
@@ -68,10 +66,12 @@ def classify_delegation(d: Delegation, resolver_mx: Lookup, required: bool) -> D
                       "Update the NS records inside the zone at the new DNS host to match the delegation.",
                       child_m365[0]))
 
-    if parent_hosts and child_hosts:
-        is_m365 = {h for h in parent_hosts | child_hosts if match_host("ns", h)}
-        at_parent = sorted(parent_hosts - child_hosts - is_m365)
-        at_child = sorted(child_hosts - parent_hosts - is_m365)
+    # Differences among the other servers. A side made only of Microsoft servers is already reported above.
+    parent_other = {h for h in parent_hosts if not match_host("ns", h)}
+    child_other = {h for h in child_hosts if not match_host("ns", h)}
+    if parent_other and child_other:
+        at_parent = sorted(parent_other - child_other)
+        at_child = sorted(child_other - parent_other)
         if at_parent or at_child:
             parts = ([f"only at the parent: {', '.join(at_parent)}"] if at_parent else []) + (
                 [f"only in the zone: {', '.join(at_child)}"] if at_child else [])

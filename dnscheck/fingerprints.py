@@ -33,10 +33,7 @@ class Fingerprint:
 
 
 _MX_FIX = "Change the MX record at the DNS host to the new mail provider's servers."
-_NS_FIX = (
-    "Create MX and every other record at the new DNS host first, then change the NS delegation at the registrar. "
-    "Until the delegation moves, an MX change made at another DNS host has no effect."
-)
+_NS_FIX = "Create MX and every other record at the new DNS host first, then change the NS delegation at the registrar."
 _SPF_FIX = "Remove the Microsoft 365 include from the SPF record (keep the new provider's)."
 _AUTOD_FIX = "Delete the autodiscover CNAME, or point it at the new mail provider."
 _DKIM_FIX = "Delete the selector1/selector2 CNAMEs after disabling DKIM signing in Microsoft 365."

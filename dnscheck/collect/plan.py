@@ -20,8 +20,13 @@ from dnscheck.models import Answered, Chain, Delegation, Lookup, Observations, U
 MAX_HOPS = 8  # a CNAME chain longer than this is treated as broken, like a loop
 
 
-async def collect(domain: str, source: Source, deadline: float, mode: str = "resolver") -> Observations:
-    """`deadline` is a time.monotonic() value. `mode` "auto"/"authoritative" also probes the delegation."""
+async def collect(domain: str, source: Source, deadline: float, mode: str = "resolver",
+                  zone_hint: str | None = None) -> Observations:
+    """`deadline` is a time.monotonic() value. `mode` "auto"/"authoritative" also probes the delegation.
+
+    `zone_hint` (the registered domain) is where probing starts when the resolver could not find the zone cut,
+    e.g. because every server of the zone is dead: the parent can still say where it delegates.
+    """
 
     wave1: list[Awaitable[object]] = [bounded(source, domain, t, deadline) for t in ("MX", "NS", "TXT", "A", "AAAA")]
     wave1 += [_chain(source, kind, f"{prefix}.{domain}", rdtype, deadline) for prefix, kind, rdtype in M365_NAMES]
@@ -33,26 +38,29 @@ async def collect(domain: str, source: Source, deadline: float, mode: str = "res
     skipped = [h for h in mx_hosts if not source.covers(h)]
     chase = [_chain(source, "mx", h, "CNAME", deadline) for h in mx_hosts if source.covers(h)]
     (zone, ns, delegation), *chains = await asyncio.gather(
-        _zone_and_delegation(source, domain, ns, deadline, mode), *chase)
+        _zone_and_delegation(source, domain, ns, deadline, mode, zone_hint), *chase)
     return Observations(
         domain=domain, zone=zone, mx=mx, ns=ns, txt=txt, a=a, aaaa=aaaa,
         mx_hosts=tuple(chains), names=tuple(names), skipped=tuple(skipped), delegation=delegation,
     )
 
 
-async def _zone_and_delegation(source: Source, domain: str, ns: Lookup, deadline: float,
-                               mode: str) -> tuple[str | None, Lookup, Delegation | None]:
+async def _zone_and_delegation(source: Source, domain: str, ns: Lookup, deadline: float, mode: str,
+                               zone_hint: str | None) -> tuple[str | None, Lookup, Delegation | None]:
     zone, ns = await find_zone(source, domain, ns, deadline)
     if mode == "resolver" or not isinstance(source, ResolverSource):
         return zone, ns, None
     from dnscheck.collect.authoritative import probe
 
-    if zone is None:
+    if isinstance(ns, Answered) and ns.nxdomain:
+        return zone, ns, None  # nothing to probe: the domain does not exist
+    probe_zone = zone or zone_hint
+    if probe_zone is None:
         reason = ns.reason if isinstance(ns, Undetermined) else "the zone holding the name was not found"
         return zone, ns, Delegation(domain, None, (), (), (), (), failure=reason,
                                     required=mode == "authoritative")
     child_ns = [r for r in _records(ns) if r.type == "NS"]
-    delegation = await probe(domain, zone, source, child_ns, deadline, find_zone)
+    delegation = await probe(domain, probe_zone, source, child_ns, deadline, find_zone)
     return zone, ns, dataclasses.replace(delegation, required=mode == "authoritative")
 
 

@@ -143,8 +143,9 @@ def _server_errors(e: dns.resolver.NoNameservers) -> str:
     parts = []
     for err in errors[:4]:
         # (server, tcp, port, exception-or-rcode-text, response)
-        server, port, what = err[0], err[2], err[3]
-        parts.append(f"{server}:{port} {what}")
+        server, port, what = str(err[0]), err[2], err[3]
+        where = server.removeprefix("Do53:").replace("@", ":") if "@" in server else f"{server}:{port}"
+        parts.append(f"{where} {what}")
     return "; ".join(parts) or "all servers failed (SERVFAIL or REFUSED)"
 
 

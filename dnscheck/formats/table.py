@@ -11,10 +11,21 @@ from tabulate import tabulate
 
 from dnscheck.formats import Format, Summary
 from dnscheck.formats.text import clean
-from dnscheck.models import Result, Severity, Verdict
+from dnscheck.models import Finding, Result, Severity, Verdict
 
 _COLOURS = {"safe": "green", "warning": "yellow", "blocked": "red", "unknown": "magenta", "info": "cyan"}
 _ORDER = {Severity.BLOCKED: 0, Severity.UNKNOWN: 1, Severity.WARNING: 2, Severity.INFO: 3}
+
+
+_SHOWN = 3  # findings of one kind shown before the rest are summed up (e.g. every lookup failing at once)
+
+
+def _groups(findings: list[Finding]) -> list[list[Finding]]:
+    """Findings with the same code, severity and remediation, in first-seen order: one fix, said once."""
+    groups: dict[tuple[str, str, str], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.code, f.severity.value, f.remediation), []).append(f)
+    return list(groups.values())
 
 
 class TableFormat(Format):
@@ -43,9 +54,16 @@ class TableFormat(Format):
             if not r.findings:
                 continue
             self.out.write(f"\n{clean(r.domain or repr(r.input))}: {self._paint(r.verdict.value, r.verdict.value)}\n")
-            for f in sorted(r.findings, key=lambda f: _ORDER[f.severity]):
+            for group in _groups(sorted(r.findings, key=lambda f: _ORDER[f.severity])):
+                f = group[0]
                 sev = self._paint(f"{f.severity.value:<8}", f.severity.value)
                 self.out.write(f"  {sev} {f.code:<18} {clean(f.message)}\n")
+                shown = len(group) if len(group) <= _SHOWN + 1 else _SHOWN
+                for other in group[1:shown]:
+                    self.out.write(f"  {'':<8} {f.code:<18} {clean(other.message)}\n")
+                if len(group) > shown:
+                    self.out.write(f"  {'':<8} {'':<18} ... and {len(group) - shown} more {f.code} "
+                                   f"({f.severity.value}) like these (all in --format json)\n")
                 if f.remediation:
                     self.out.write(f"  {'':<8} {'':<18} fix: {clean(f.remediation)}\n")
         for r in self._results:
