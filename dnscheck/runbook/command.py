@@ -7,6 +7,7 @@ No rules live here. The check's DNS options (--zone-file, --resolver, --timeout,
 from __future__ import annotations
 
 import copy
+import os
 import sys
 from datetime import UTC, date, datetime
 from typing import Any
@@ -97,6 +98,8 @@ def runbook(ctx: click.Context, domains: tuple[str, ...], acks: tuple[str, ...],
         raise click.UsageError(f"{wrong[0]} is done when the check says so; it cannot be acknowledged "
                                f"(these can: {', '.join(ACKABLE)})")
 
+    if state_file and not os.access(os.path.dirname(os.path.abspath(state_file)), os.W_OK):
+        raise click.UsageError(f"--state {state_file}: its directory does not exist or is not writable")
     saved = st.load(state_file) if state_file else None
     saved = saved or st.State()
     given = _given_facts(ctx, options, saved)

@@ -32,7 +32,9 @@ MX_AT_M365 = frozenset({"MX_M365", "MX_CNAME_M365", "MX_INCONSISTENT"})
 # The parent's delegation or the zone's own NS records name Microsoft 365 name servers.
 NS_AT_M365 = frozenset({"NS_M365", "NS_PARENT_M365", "NS_CHILD_STALE"})
 MX_MAY_RELAY = frozenset({"MX_GATEWAY"})  # not M365 itself, but may relay into it
-DNS_STEP_CODES = MX_AT_M365 | NS_AT_M365 | MX_MAY_RELAY  # reported by update-mx and change-ns
+# The delegation's health: worth fixing at the new DNS host, but not Microsoft 365's doing.
+NS_HEALTH = frozenset({"NS_MISMATCH", "NS_LAME", "NS_UNREACHABLE"})
+DNS_STEP_CODES = MX_AT_M365 | NS_AT_M365 | MX_MAY_RELAY | NS_HEALTH  # reported by update-mx and change-ns
 
 _NS_WHERE = {
     "NS_PARENT_M365": "the registrar's delegation (the parent zone) still names Microsoft 365 name servers",
@@ -254,18 +256,21 @@ def _update_mx(results: Sequence[Result]) -> Step:
 
 def _change_ns(results: Sequence[Result]) -> Step:
     ns = _items(results, NS_AT_M365)
+    health = _items(results, NS_HEALTH)
+    note = (f" Delegation warnings for {_names(i.domain for i in health)}: see the records listed."
+            if health else "")
     unknown = _unknown(results)
     if ns:
         where = "; ".join(f"{i.domain}: {_NS_WHERE.get(i.code, i.message)}" for i in ns)
         detail = f"Microsoft 365 still serves DNS: {where}. Move NS only once the new DNS host is ready."
         if unknown:
             detail += " " + _why_unknown(unknown)
-        return Step(CHANGE_NS, Status.ACTION, detail, NS_ADVICE, ns)
+        return Step(CHANGE_NS, Status.ACTION, detail + note, NS_ADVICE, ns + health)
     if unknown:
-        return Step(CHANGE_NS, Status.UNKNOWN, _why_unknown(unknown), NS_ADVICE)
+        return Step(CHANGE_NS, Status.UNKNOWN, _why_unknown(unknown) + note, NS_ADVICE, health)
     return Step(CHANGE_NS, Status.DONE,
                 "Neither the delegation nor the zone names Microsoft 365 name servers: an MX change takes "
-                "effect at once.", NS_ADVICE)
+                "effect at once." + note, NS_ADVICE, health)
 
 
 def _save_data(facts: Facts, retention: Retention, ack: Ack | None) -> Step:

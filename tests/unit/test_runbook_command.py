@@ -149,6 +149,7 @@ def test_corrupt_or_foreign_state_is_never_overwritten(tmp_path: Path, content: 
     (["contoso.com", *FACTS, "--licenses", "-1"], "--licenses"),
     (["contoso.com", *FACTS, "--format", "csv"], "--format"),
     (["contoso.com", *FACTS, "--interactive"], "needs a terminal"),
+    (["contoso.com", *FACTS, "--state", "/nonexistent/dir/s.json"], "not writable"),
 ])
 def test_usage_errors(args: list[str], message: str) -> None:
     res = run(*args)
@@ -160,8 +161,8 @@ def test_interactive_walk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(command, "_is_tty", lambda: True)
     state = tmp_path / "s.json"
     # save-data yes, remove-domains yes, then cancel-subscription becomes manual: no; uninstall-office: yes.
-    res = run("contoso.com", "--zone-file", PLANNED, *FACTS, "--interactive", "--state", str(state), "-f", "json",
-              input="y\ny\nn\ny\n")
+    res = run("contoso.com", "--zone-file", PLANNED, *FACTS, "--interactive", "--state", str(state),
+              "-f", "json", input="y\ny\nn\ny\n")
     assert res.exit_code == 1, res.output
     assert "Is 'cancel-subscription' done?" in res.stderr
     s = statuses(doc(res))

@@ -29,7 +29,8 @@ def facts(days_ago: int | None = 400, licenses: int | None = 10, **kw: object) -
 
 # (case, facts, rule that decides, channel, refund)
 ARTICLE_CASES = [
-    ("product key, else online", facts(days_ago=3, licenses=5, product_key=True), "product-key", PHONE, False),
+    ("product key, else online", facts(days_ago=3, licenses=5, product_key=True), "product-key", PHONE,
+     False),
     ("product key beats >25", facts(licenses=100, product_key=True), "product-key", PHONE, False),
     ("26 licences, bought 3 days ago", facts(days_ago=3, licenses=26), "over-25-licences", PHONE, None),
     ("26 licences, old", facts(licenses=26), "over-25-licences", PHONE, None),
@@ -52,7 +53,8 @@ ARTICLE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("case", "f", "rule", "channel", "refund"), ARTICLE_CASES, ids=[c[0] for c in ARTICLE_CASES])
+@pytest.mark.parametrize(("case", "f", "rule", "channel", "refund"), ARTICLE_CASES,
+                         ids=[c[0] for c in ARTICLE_CASES])
 def test_article_rules(case: str, f: Facts, rule: str, channel: str, refund: bool | None) -> None:
     d = decide(ARTICLE, f)
     assert (d.rule, d.channel, d.refund) == (rule, channel, refund)
@@ -131,7 +133,8 @@ def test_retention_days() -> None:
 # The current policy.
 
 CURRENT_CASES = [
-    ("product key", facts(product_key=True, billing="mca", days_ago=1), "product-key", PHONE, False, "cancel"),
+    ("product key", facts(product_key=True, billing="mca", days_ago=1), "product-key", PHONE, False,
+     "cancel"),
     ("mca day 0", facts(billing="mca", days_ago=0), "mca-within-7-days", ONLINE, True, "cancel"),
     ("mca day 7", facts(billing="mca", days_ago=7), "mca-within-7-days", ONLINE, True, "cancel"),
     ("mca day 8", facts(billing="mca", days_ago=8), "mca-after-7-days", ONLINE, False,
@@ -149,7 +152,8 @@ CURRENT_CASES = [
 
 @pytest.mark.parametrize(("case", "f", "rule", "channel", "refund", "action"), CURRENT_CASES,
                          ids=[c[0] for c in CURRENT_CASES])
-def test_current_rules(case: str, f: Facts, rule: str, channel: str, refund: bool | None, action: str) -> None:
+def test_current_rules(case: str, f: Facts, rule: str, channel: str, refund: bool | None,
+                       action: str) -> None:
     d = decide(CURRENT, f)
     assert (d.rule, d.channel, d.refund, d.action) == (rule, channel, refund, action)
 

@@ -1,4 +1,4 @@
-"""Rendering: the JSON shape of the issue, Markdown for a change ticket, and hostile DNS data kept harmless."""
+"""Rendering: the JSON shape of the issue, Markdown for a change ticket, hostile DNS data kept harmless."""
 
 from __future__ import annotations
 
@@ -60,7 +60,8 @@ def test_json_keeps_hostile_text_escaped() -> None:
 
 def test_markdown_checklist() -> None:
     acks = {s: Ack("2026-02-01", ("contoso.com",)) for s in ACKABLE}
-    md = rendered("markdown", [Result("contoso.com", "contoso.com", "contoso.com", Verdict.SAFE, None, ())], acks)
+    safe = Result("contoso.com", "contoso.com", "contoso.com", Verdict.SAFE, None, ())
+    md = rendered("markdown", [safe], acks)
     assert md.startswith("# Microsoft 365 subscription cancellation: contoso.com")
     assert md.count("- [x] **") == 6
     assert "## Cancellation" in md and "## Customer data" in md and "## Domains" in md
@@ -69,7 +70,8 @@ def test_markdown_checklist() -> None:
 
 def test_markdown_open_steps() -> None:
     md = rendered("markdown")
-    assert "- [ ] **1. Update the MX record and the other DNS records** (`update-mx`): **action-required**" in md
+    title = "**1. Update the MX record and the other DNS records**"
+    assert f"- [ ] {title} (`update-mx`): **action-required**" in md
     assert "May be deleted from **2026-05-30**" in md
     assert "global admin or a billing admin" in md
 
@@ -93,7 +95,8 @@ def test_table() -> None:
 
 
 def test_changes_since_last_run() -> None:
-    change = [{"domain": "contoso.com", "was": "safe", "now": "blocked", "checked_at": "2026-02-01T10:00:00Z"}]
+    change = [{"domain": "contoso.com", "was": "safe", "now": "blocked",
+               "checked_at": "2026-02-01T10:00:00Z"}]
     assert "contoso.com: safe -> blocked" in rendered("table", changes=change)
     assert "## Since the last run" in rendered("markdown", changes=change)
     assert json.loads(rendered("json", changes=change))["changes"] == change

@@ -36,13 +36,15 @@ RECORDS = {
 
 def finding(code: str, domain: str, severity: Severity | None = None) -> Finding:
     rtype, value = RECORDS.get(code, ("TXT", ""))
-    return Finding(code, severity or CODES[code][0], f"{code} seen", f"fix {code}", Record(domain, rtype, value))
+    record = Record(domain, rtype, value)
+    return Finding(code, severity or CODES[code][0], f"{code} seen", f"fix {code}", record)
 
 
 def result(domain: str, verdict: str, *codes: str, unknown: str = "") -> Result:
     findings = [finding(c, domain) for c in codes]
     if unknown:
-        findings.append(Finding("LOOKUP_FAILED", Severity.UNKNOWN, unknown, "retry", Record(domain, "MX", "")))
+        failed = Record(domain, "MX", "")
+        findings.append(Finding("LOOKUP_FAILED", Severity.UNKNOWN, unknown, "retry", failed))
     return Result(domain, domain, domain, Verdict(verdict), None, tuple(findings))
 
 
@@ -117,6 +119,18 @@ def test_ns_codes_say_where() -> None:
     # A stale child NS set is change-ns's business, not a leftover for remove-domains.
     assert book.step("remove-domains").status is Status.MANUAL
     assert not book.step("remove-domains").items
+
+
+@pytest.mark.parametrize("code", ["NS_MISMATCH", "NS_LAME", "NS_UNREACHABLE"])
+def test_delegation_warnings_go_with_change_ns(code: str) -> None:
+    book = build([result("contoso.com", "warning", code)], FACTS, ARTICLE)
+    ns = book.step("change-ns")
+    assert ns.status is Status.DONE  # not Microsoft 365's doing: a note, not an action
+    assert [i.code for i in ns.items] == [code] and "Delegation warnings" in ns.detail
+    assert not book.step("remove-domains").items
+    both = result("contoso.com", "warning", "NS_CHILD_STALE", code)
+    stale = build([both], FACTS, ARTICLE).step("change-ns")
+    assert stale.status is Status.ACTION and [i.code for i in stale.items] == ["NS_CHILD_STALE", code]
 
 
 def test_change_ns_gives_the_order() -> None:
@@ -203,7 +217,8 @@ def test_cancel_says_who_and_how() -> None:
     cancel = build([SAFE], FACTS, ARTICLE).step("cancel-subscription")
     assert any("global admin or a billing admin" in a for a in cancel.advice)
     assert any("Cancel subscription" in a for a in cancel.advice)  # online under the article, 10 licences
-    phone = build([SAFE], Facts(CANCEL, date(2025, 1, 1), 30, expired=False), ARTICLE).step("cancel-subscription")
+    thirty = Facts(CANCEL, date(2025, 1, 1), 30, expired=False)
+    phone = build([SAFE], thirty, ARTICLE).step("cancel-subscription")
     assert any("Call Microsoft support" in a for a in phone.advice)
     assert "by phone" in phone.detail
 
@@ -229,7 +244,8 @@ def test_remove_domains_ack_covers_only_its_domains() -> None:
     assert step.status is Status.MANUAL
     assert "not for fabrikam.com" in step.detail
     both = Ack("2026-02-01", ("contoso.com", "fabrikam.com"))
-    assert build(results, FACTS, ARTICLE, {"remove-domains": both}).step("remove-domains").status is Status.DONE
+    step = build(results, FACTS, ARTICLE, {"remove-domains": both}).step("remove-domains")
+    assert step.status is Status.DONE
 
 
 def test_uninstall_office_text() -> None:
