@@ -124,7 +124,7 @@ def runbook(ctx: click.Context, domains: tuple[str, ...], acks: tuple[str, ...],
 
     def save() -> None:
         if state_file:
-            st.save(state_file, _new_state(names, given, merged, results))
+            st.save(state_file, _new_state(names, given, merged, results, source))
 
     book = build(results, facts, policy, merged, source)
     if interactive:
@@ -133,7 +133,7 @@ def runbook(ctx: click.Context, domains: tuple[str, ...], acks: tuple[str, ...],
 
     from dnscheck.runbook.render import render
 
-    render(book, fmt, sys.stdout, st.changes_since(saved.last_check, results))
+    render(book, fmt, sys.stdout, st.changes_since(saved.last_check, results, source))
     return book.exit_code
 
 
@@ -228,11 +228,12 @@ def _walk(book: Any, acks: dict[str, Any], names: list[str], today: date, rebuil
     return book
 
 
-def _new_state(names: list[str], given: dict[str, Any], acks: dict[str, Any], results: Any) -> Any:
+def _new_state(names: list[str], given: dict[str, Any], acks: dict[str, Any], results: Any,
+               source: str) -> Any:
     from dnscheck.runbook.state import State
 
     now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    last = {r.domain or r.input: {"checked_at": now, "verdict": r.verdict.value, "result": r.as_dict()}
-            for r in results}
+    last = {r.domain or r.input: {"checked_at": now, "source": source, "verdict": r.verdict.value,
+                                  "result": r.as_dict()} for r in results}
     facts = {k: v for k, v in given.items() if v is not None}
     return State(domains=list(names), facts=facts, acks=dict(acks), last_check=last)

@@ -126,12 +126,16 @@ def _typed(key: str, value: Any, kind: type) -> Any:
     return value
 
 
-def changes_since(last_check: dict[str, dict[str, Any]], results: Any) -> list[dict[str, Any]]:
-    """The domains whose verdict differs from the one the state file remembers."""
+def changes_since(last_check: dict[str, dict[str, Any]], results: Any,
+                  source: str = "") -> list[dict[str, Any]]:
+    """The domains whose verdict differs from the one the state file remembers from the same source (a zone
+    file's verdict is no "before" for live DNS)."""
     out = []
     for r in results:
         name = r.domain or r.input
         before = last_check.get(name, {})
+        if before.get("source", source) != source:
+            continue
         if before.get("verdict") and before["verdict"] != r.verdict.value:
             out.append({"domain": name, "was": before["verdict"], "now": r.verdict.value,
                         "checked_at": before.get("checked_at")})

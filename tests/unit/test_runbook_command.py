@@ -102,8 +102,8 @@ def test_state_resume(tmp_path: Path) -> None:
     assert statuses(d)["remove-domains"] == "done"
     assert statuses(d)["cancel-subscription"] == "manual"
     assert d["facts"]["licenses"] == 10
-    assert d["changes"] == [{"domain": "contoso.com", "was": "blocked", "now": "safe",
-                             "checked_at": saved["last_check"]["contoso.com"]["checked_at"]}]
+    assert d["changes"] == []  # m365.zone's verdict is no "before" for planned.zone's
+    assert saved["last_check"]["contoso.com"]["source"].startswith("zone file")
     saved = json.loads(state.read_text())
     assert set(saved["acks"]) == {"save-data", "remove-domains"}
     assert saved["acks"]["save-data"]["on"] == d["steps"][2]["acknowledged"]

@@ -111,3 +111,6 @@ def test_changes_since() -> None:
     assert st.changes_since(last, results) == [
         {"domain": "contoso.com", "was": "blocked", "now": "safe", "checked_at": "2026-02-01T10:00:00Z"}]
     assert st.changes_since({}, results) == []
+    # A verdict from another source (a zone file, live DNS) is no "before".
+    last["contoso.com"]["source"] = "zone file planned.zone (not live DNS)"
+    assert st.changes_since(last, results, "live DNS, mode auto") == []
