@@ -10,12 +10,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Awaitable
 
 from dnscheck.collect import Source
 from dnscheck.collect.resolver import ResolverSource
 from dnscheck.fingerprints import M365_NAMES, match_host
-from dnscheck.models import Answered, Chain, Delegation, Lookup, Observations, Undetermined
+from dnscheck.models import Answered, Chain, Delegation, Lookup, Observations, Record, Undetermined
 
 MAX_HOPS = 8  # a CNAME chain longer than this is treated as broken, like a loop
 
@@ -28,17 +27,18 @@ async def collect(domain: str, source: Source, deadline: float, mode: str = "res
     e.g. because every server of the zone is dead: the parent can still say where it delegates.
     """
 
-    wave1: list[Awaitable[object]] = [bounded(source, domain, t, deadline) for t in ("MX", "NS", "TXT", "A", "AAAA")]
-    wave1 += [_chain(source, kind, f"{prefix}.{domain}", rdtype, deadline) for prefix, kind, rdtype in M365_NAMES]
-    mx, ns, txt, a, aaaa, *names = await asyncio.gather(*wave1)
+    apex = asyncio.gather(*(bounded(source, domain, t, deadline) for t in ("MX", "NS", "TXT", "A", "AAAA")))
+    others = asyncio.gather(*(_chain(source, kind, f"{prefix}.{domain}", rdtype, deadline)
+                              for prefix, kind, rdtype in M365_NAMES))
+    (mx, ns, txt, a, aaaa), names = await asyncio.gather(apex, others)
 
     mx_hosts = sorted(
         {r.target for r in _records(mx) if r.type == "MX" and r.target and not _is_m365_mx(r.target)}
     )
     skipped = [h for h in mx_hosts if not source.covers(h)]
     chase = [_chain(source, "mx", h, "CNAME", deadline) for h in mx_hosts if source.covers(h)]
-    (zone, ns, delegation), *chains = await asyncio.gather(
-        _zone_and_delegation(source, domain, ns, deadline, mode, zone_hint), *chase)
+    (zone, ns, delegation), chains = await asyncio.gather(
+        _zone_and_delegation(source, domain, ns, deadline, mode, zone_hint), asyncio.gather(*chase))
     return Observations(
         domain=domain, zone=zone, mx=mx, ns=ns, txt=txt, a=a, aaaa=aaaa,
         mx_hosts=tuple(chains), names=tuple(names), skipped=tuple(skipped), delegation=delegation,
@@ -74,7 +74,7 @@ async def bounded(source: Source, name: str, rdtype: str, deadline: float) -> Lo
         return Undetermined(name, rdtype, "no answer before the deadline (--timeout)")
 
 
-def _records(lookup: Lookup) -> tuple:
+def _records(lookup: Lookup) -> tuple[Record, ...]:
     return lookup.records if isinstance(lookup, Answered) else ()
 
 

@@ -31,6 +31,7 @@ def load_zone(path: str, domain: str) -> dns.zone.Zone:
         zone = _parse(text, path, None)
     except dns.zone.UnknownOrigin:
         zone = _parse(text, path, domain)
+    assert zone.origin is not None  # from_text always sets it
     origin = zone.origin.to_text(omit_final_dot=True).lower()
     if not dns.name.from_text(domain).is_subdomain(zone.origin):
         raise ZoneFileError(f"{domain} is not inside the zone in {path} (its origin is {origin})")
@@ -60,8 +61,9 @@ def _parse(text: str, path: str, origin: str | None) -> dns.zone.Zone:
 
 class ZoneFileSource:
     def __init__(self, zone: dns.zone.Zone, path: str) -> None:
+        assert zone.origin is not None
         self._zone = zone
-        self._origin = zone.origin
+        self._origin: dns.name.Name = zone.origin
         self.label = f"zone file {path}"
 
     def covers(self, name: str) -> bool:
