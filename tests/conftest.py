@@ -1,12 +1,13 @@
-"""Shared fixtures: the lab (real DNS servers on loopback, see tests/lab.py) and the installed `dnscheck` command.
+"""Shared fixtures: the lab (real DNS servers on loopback, see tests/lab.py) and the installed `dnscheck`.
 
 - `lab` (session): the world of fixtures/world/ running. A test that uses it is marked `lab` automatically.
-  If the lab cannot run here it skips, unless DNSCHECK_REQUIRE_LAB=1 (tests/run.sh and CI set it): then it fails.
+  If the lab cannot run here it skips, unless DNSCHECK_REQUIRE_LAB=1 (tests/run.sh and CI set it): then it
+  fails.
 - `dnscheck` (session): runs the INSTALLED command (`shutil.which("dnscheck")`) as a subprocess, with
   `--resolver <lab resolver>` added after the subcommand; returns a `Run` (rc, stdout, stderr, elapsed).
 
-With DNSCHECK_EXPECT_LAB_TESTS=1 (tests/run.sh sets it for a whole run) the session fails unless at least one lab
-test passed: CI must not go green when the real-server tests did not run.
+With DNSCHECK_EXPECT_LAB_TESTS=1 (tests/run.sh sets it for a whole run) the session fails unless at least one
+lab test passed: CI must not go green when the real-server tests did not run.
 
 Tests that change the running world (`lab.set_zone`) must use zone names of their own: the lab is shared.
 """
@@ -16,9 +17,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,7 +36,8 @@ _lab_outcomes = {"passed": 0, "failed": 0, "skipped": 0}
 
 def _cannot_run(reason: str) -> None:
     if REQUIRE_LAB:
-        pytest.fail(f"DNSCHECK_REQUIRE_LAB=1 but the lab (real DNS servers) cannot run: {reason}", pytrace=False)
+        pytest.fail(f"DNSCHECK_REQUIRE_LAB=1 but the lab (real DNS servers) cannot run: {reason}",
+                    pytrace=False)
     pytest.skip(f"lab unavailable: {reason}")
 
 
@@ -41,10 +45,15 @@ _state: dict[str, Any] = {}
 
 
 @pytest.fixture(scope="session")
-def lab() -> Iterator[Lab]:
+def lab_available() -> None:
+    """Skip (or fail, under DNSCHECK_REQUIRE_LAB=1) unless this process can run a lab."""
     reason = unavailable_reason()
     if reason:
         _cannot_run(reason)
+
+
+@pytest.fixture(scope="session")
+def lab(lab_available: None) -> Iterator[Lab]:
     try:
         running = Lab.start(DEFAULT_WORLD)
     except LabError as e:
@@ -88,9 +97,12 @@ class DnscheckCommand:
 
 
 def _installed() -> str:
-    exe = shutil.which("dnscheck")
+    # The console script installed beside the interpreter running the tests first (a venv, pyenv), then PATH.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    exe = shutil.which("dnscheck", path=path)
     if not exe:
-        pytest.fail("the dnscheck command is not installed (python3 -m pip install -e '.[test]')", pytrace=False)
+        pytest.fail("the dnscheck command is not installed (python3 -m pip install -e '.[test]')",
+                    pytrace=False)
     return exe
 
 
@@ -106,11 +118,12 @@ def dnscheck_offline() -> DnscheckCommand:
     return DnscheckCommand(_installed(), None)
 
 
-# --- markers and the lab accounting --------------------------------------------------------------------------
+# --- markers and the lab accounting -----------------------------------------------------------------------
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "lab" in getattr(item, "fixturenames", ()) and item.get_closest_marker("lab") is None:
+        uses_lab = {"lab", "lab_available"} & set(getattr(item, "fixturenames", ()))
+        if uses_lab and item.get_closest_marker("lab") is None:
             item.add_marker(pytest.mark.lab)
 
 
@@ -130,7 +143,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     o = _lab_outcomes
     if any(o.values()):
         terminalreporter.write_line(
-            f"lab (real DNS server) tests: {o['passed']} passed, {o['failed']} failed, {o['skipped']} skipped")
+            f"lab (real DNS server) tests: {o['passed']} passed, {o['failed']} failed, "
+            f"{o['skipped']} skipped")
     if EXPECT_LAB_TESTS and not o["passed"]:
         terminalreporter.write_line(
             "FAILED: DNSCHECK_EXPECT_LAB_TESTS=1 but no lab test passed: the real-server tests did not run.",

@@ -8,17 +8,20 @@ output is validated against the published schema.
 from __future__ import annotations
 
 import json
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pytest
 
+from tests.conftest import Run
 from tests.schema import validate_output
 
 EXIT = {"safe": 0, "warning": 1, "blocked": 2, "unknown": 3}
 M365_CODES = {"MX_M365", "MX_CNAME_M365", "NS_M365", "SPF_M365", "AUTODISCOVER_M365", "DKIM_M365",
               "VERIFY_TXT_M365", "VERIFY_MX_M365", "SIP_M365", "MDM_M365", "MSOID_M365"}
-FULL_SET = {"MX_M365", "SPF_M365", "VERIFY_TXT_M365", "AUTODISCOVER_M365", "DKIM_M365", "SIP_M365", "MDM_M365",
-            "MSOID_M365"}
+FULL_SET = {"MX_M365", "SPF_M365", "VERIFY_TXT_M365", "AUTODISCOVER_M365", "DKIM_M365", "SIP_M365",
+            "MDM_M365", "MSOID_M365"}
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,14 @@ CASES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def case_runs(dnscheck) -> dict[str, Run]:
+    """Every case's `dnscheck check <input> -f json`, run a few at a time: most of each run is start-up."""
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        runs = list(pool.map(lambda c: dnscheck("check", c.input, "-f", "json"), CASES))
+    return {c.input: run for c, run in zip(CASES, runs, strict=True)}
+
+
 def _check(dnscheck, *args: str):
     run = dnscheck("check", *args)
     assert run.rc in (0, 1, 2, 3), run
@@ -83,8 +94,9 @@ def _codes(result: dict) -> set[str]:
 
 @pytest.mark.lab
 @pytest.mark.parametrize("c", CASES, ids=lambda c: c.id)
-def test_fixture_domain(dnscheck, c: Case) -> None:
-    run = _check(dnscheck, c.input, "-f", "json")
+def test_fixture_domain(case_runs: dict[str, Run], c: Case) -> None:
+    run = case_runs[c.input]
+    assert run.rc in (0, 1, 2, 3), run
     [result] = validate_output(run.stdout, "json")
     assert result["input"] == c.input
     assert result["domain"] == (c.domain or c.input)
@@ -112,7 +124,8 @@ def test_full_m365_record_set_is_each_recognised(dnscheck) -> None:
     assert len(by_code["MDM_M365"]) == 2  # enterpriseregistration and enterpriseenrollment
     mx = by_code["MX_M365"][0]
     assert mx["severity"] == "blocked"
-    assert mx["record"]["type"] == "MX" and "m365-legacy-com.mail.protection.outlook.com" in mx["record"]["value"]
+    assert mx["record"]["type"] == "MX"
+    assert "m365-legacy-com.mail.protection.outlook.com" in mx["record"]["value"]
     assert mx["remediation"]
     marked = {(r["name"], r["type"]) for r in result["records"] if r["m365"]}
     assert ("m365-legacy.com", "MX") in marked
@@ -153,23 +166,36 @@ def test_servfail_is_unknown_with_the_reason(dnscheck) -> None:
     run = _check(dnscheck, "refused.net", "-f", "json")
     [result] = validate_output(run.stdout, "json")
     failed = [f for f in result["findings"] if f["code"] == "LOOKUP_FAILED"]
-    assert any(f["severity"] == "unknown" and f["record"] and f["record"]["type"] in ("MX", "NS") for f in failed)
+    decisive = [f for f in failed if f["record"] and f["record"]["type"] in ("MX", "NS")]
+    assert decisive and all(f["severity"] == "unknown" for f in decisive), run
     assert run.rc == 3
 
 
 @pytest.mark.lab
-def test_blackhole_timeout_is_unknown_within_the_deadline(dnscheck) -> None:
-    """A zone whose only server never answers: unknown, and the whole command ends in --timeout + 10% + 0.5 s."""
+def test_blackhole_timeout_is_unknown_within_the_deadline(lab, dnscheck) -> None:
+    """A zone whose only server never answers: unknown, and the whole command ends in --timeout + 10% + 0.5 s
+    (the 0.5 s is the interpreter's start-up and imports).
+
+    Unbound's cache is flushed first: once it has marked the server dead it answers SERVFAIL at once, and the
+    deadline would not be tested. One more attempt is allowed when the first is late, because a busy machine
+    can delay a start-up by tenths of a second; a check that does not keep its deadline is late both times."""
     timeout = 2.0
-    run = _check(dnscheck, "blackhole.net", "--timeout", str(timeout), "-f", "json")
-    [result] = validate_output(run.stdout, "json")
-    assert result["verdict"] == "unknown" and run.rc == 3, run
-    assert "LOOKUP_FAILED" in _codes(result)
-    assert result["elapsed_ms"] <= timeout * 1100, run
-    assert run.elapsed <= timeout * 1.1 + 0.5, run
+    budget = timeout * 1.1 + 0.5
+    runs = []
+    for _ in range(2):
+        lab.flush("blackhole.net")
+        run = _check(dnscheck, "blackhole.net", "--timeout", str(timeout), "-f", "json")
+        runs.append(run)
+        [result] = validate_output(run.stdout, "json")
+        assert result["verdict"] == "unknown" and run.rc == 3, run
+        assert "LOOKUP_FAILED" in _codes(result)
+        assert result["elapsed_ms"] <= timeout * 1100, run
+        if run.elapsed <= budget:
+            break
+    assert run.elapsed <= budget, "\n".join(f"took {r.elapsed:.2f}s > {budget:.2f}s\n{r}" for r in runs)
 
 
-# --- input forms -------------------------------------------------------------------------------------------------
+# --- input forms ------------------------------------------------------------------------------------------
 
 @pytest.mark.lab
 @pytest.mark.parametrize(("given", "domain", "verdict"), [
@@ -204,7 +230,7 @@ def test_invalid_input_is_unknown_without_a_lookup(dnscheck) -> None:
     assert result["domain"] is None
 
 
-# --- formats and the exit code over several domains ----------------------------------------------------------
+# --- formats and the exit code over several domains -------------------------------------------------------
 
 @pytest.mark.lab
 def test_json_shape_is_the_same_for_one_and_many(dnscheck) -> None:
@@ -238,7 +264,8 @@ def test_jsonl(dnscheck) -> None:
     results = validate_output(run.stdout, "jsonl")
     assert len(run.stdout.strip().splitlines()) == len(domains)
     assert {r["domain"]: r["verdict"] for r in results} == {
-        "clean.org": "safe", "m365-legacy.com": "blocked", "gateway.com": "warning", "does-not-exist.com": "unknown"}
+        "clean.org": "safe", "m365-legacy.com": "blocked", "gateway.com": "warning",
+        "does-not-exist.com": "unknown"}
     assert run.rc == 2
 
 
@@ -253,7 +280,7 @@ def test_table(dnscheck) -> None:
 
 @pytest.mark.lab
 def test_input_file_with_every_case(dnscheck, tmp_path) -> None:
-    """All fixture domains in one run from --input: one result each, the same verdicts, exit code the worst."""
+    """All fixture domains in one --input run: one result each, the same verdicts, the worst exit code."""
     inputs = [c.input for c in CASES]
     f = tmp_path / "domains.txt"
     f.write_text("# fixture domains\n" + "\n".join(inputs) + "\n", encoding="utf-8")
