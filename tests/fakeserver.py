@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import dns.exception
 import dns.flags
 import dns.message
 import dns.name
@@ -275,7 +276,7 @@ class Data:
 def _rdata(rdtype: str, text: str, origin: dns.name.Name) -> Any:
     import dns.rdata
 
-    return dns.rdata.from_text("IN", rdtype, text, origin=origin)
+    return dns.rdata.from_text("IN", rdtype, text, origin=origin, relativize=False)
 
 
 # ------------------------------------------------------------------------------------------------ the server
@@ -378,8 +379,11 @@ class FakeServer:
         if isinstance(reply, bytes):
             return reply
         if isinstance(reply, dns.message.Message):
-            wire = reply.to_wire()
             limit = max(512, query.payload) if query is not None and query.edns >= 0 else 512
+            try:
+                wire = reply.to_wire(max_size=65535)
+            except dns.exception.TooBig:
+                wire = b"\xff" * 65536
             if self.truncate_udp and len(wire) > limit:
                 reply.answer, reply.authority, reply.additional = [], [], []
                 reply.flags |= dns.flags.TC
@@ -419,7 +423,7 @@ class FakeServer:
                     await reader.read()  # hold the connection open until the client hangs up
                     return
                 if isinstance(reply, dns.message.Message):
-                    out = struct.pack("!H", len(w := reply.to_wire())) + w
+                    out = struct.pack("!H", len(w := reply.to_wire(max_size=65535))) + w
                 elif isinstance(reply, Raw):
                     out = (struct.pack("!H", len(reply.wire)) + reply.wire) if reply.framed else reply.wire
                 else:

@@ -135,7 +135,11 @@ class ResolverSource:
         response = answer.response
         server = f"{answer.nameserver}:{answer.port}"
         aa = bool(response.flags & dns.flags.AA)
-        return Answered(name, rdtype, _records(response), "NOERROR", _soa_owner(response), server, ms(), aa)
+        records = _records(response)
+        if response.answer and not records:
+            return Undetermined(name, rdtype, "the answer does not answer the question (only other names or types)",
+                                server, ms())
+        return Answered(name, rdtype, records, "NOERROR", _soa_owner(response), server, ms(), aa)
 
 
 def _server_errors(e: dns.resolver.NoNameservers) -> str:
@@ -159,9 +163,18 @@ def _soa_owner(response: dns.message.Message | None) -> str | None:
 
 
 def _records(response: dns.message.Message | None) -> tuple[Record, ...]:
+    """The records that answer the question: the CNAME chain from the query name and the RRset it ends at.
+
+    Anything else in the answer section (another name's records) is never taken as this name's.
+    """
     if response is None:
         return ()
-    return tuple(rec for rrset in response.answer for rec in records_of(rrset))
+    try:
+        chain = response.resolve_chaining()
+    except dns.exception.DNSException:
+        return ()
+    rrsets = [*chain.cnames, *([chain.answer] if chain.answer is not None else [])]
+    return tuple(rec for rrset in rrsets for rec in records_of(rrset))
 
 
 def records_of(rrset: Any) -> list[Record]:
