@@ -494,6 +494,11 @@ class Blackhole:
         self.sockets = []
 
 
+# Unbound sends its queries from this address, so that a test can block every other DNS query (the client's own,
+# direct ones) with a packet filter and still let the resolver work: a network that blocks outbound port 53.
+RESOLVER_SOURCE = "127.0.0.53"
+
+
 class UnboundResolver(_Daemon):
     def __init__(self, address: tuple[str, int], root_address: str, workdir: Path) -> None:
         self.name = "unbound"
@@ -514,6 +519,7 @@ class UnboundResolver(_Daemon):
     port: {port}
     do-ip6: no
     do-not-query-localhost: no
+    outgoing-interface: {RESOLVER_SOURCE}
     module-config: "iterator"
     username: ""
     chroot: ""

@@ -27,7 +27,7 @@ from dnscheck.collect.resolver import EDNS_PAYLOAD, records_of
 from dnscheck.fingerprints import M365_NAMES
 from dnscheck.models import Answered, Delegation, Lookup, Record, ServerView, Undetermined
 
-FIRST_WAVE_TIMEOUT = 0.8  # seconds: how long the referral may take before the network is deemed closed
+FIRST_WAVE_TIMEOUT = 0.7  # seconds: how long the referral may take before the network is deemed closed
 PROBE_TIMEOUT = 2.0
 PER_SERVER = 20  # queries in flight to one server address
 

@@ -143,3 +143,50 @@ def test_jsonl_and_json_agree(dnscheck, domain):
     b = json.loads(lines[0])
     assert a["verdict"] == b["verdict"]
     assert sorted(_codes(a)) == sorted(_codes(b))
+
+
+# --- a network that blocks outbound port 53 ------------------------------------------------------------------
+
+@pytest.fixture
+def port53_blocked(lab):
+    """Drop every DNS query not sent by the lab's resolver (it sends from tests.lab.RESOLVER_SOURCE): dnscheck can
+    still use the resolver, but cannot reach any authoritative server directly."""
+    import shutil
+    import subprocess
+
+    from tests.lab import RESOLVER_SOURCE
+
+    nft = shutil.which("nft") or shutil.which("nft", path="/usr/sbin:/sbin")
+    if not nft:
+        pytest.fail("nft (Debian package nftables) is needed to emulate a network that blocks port 53")
+    rules = f"""table inet dnscheck_block {{
+        chain out {{
+            type filter hook output priority 0; policy accept;
+            ip saddr != {RESOLVER_SOURCE} udp dport 53 drop
+            ip saddr != {RESOLVER_SOURCE} tcp dport 53 drop
+        }}
+    }}"""
+    subprocess.run([nft, "-f", "-"], input=rules, text=True, check=True)
+    try:
+        yield
+    finally:
+        subprocess.run([nft, "delete", "table", "inet", "dnscheck_block"], check=True)
+
+
+def test_auto_mode_falls_back_fast_when_port_53_is_blocked(dnscheck, port53_blocked):
+    dnscheck("check", "clean.org", "--mode", "resolver")  # warm the resolver's cache for both runs alike
+    run_r, resolver = check(dnscheck, "clean.org", "--mode", "resolver")
+    run_a, auto = check(dnscheck, "clean.org")
+    assert auto["verdict"] == resolver["verdict"] == "safe", run_a
+    assert _codes(auto) == {"AUTHORITATIVE_SKIPPED": "info"}, run_a
+    assert auto["elapsed_ms"] <= resolver["elapsed_ms"] + 1000, (run_r, run_a)
+    # blocked is still blocked: the fallback never hides what the resolver sees
+    run, r = check(dnscheck, "m365-legacy.com")
+    assert r["verdict"] == "blocked" and "AUTHORITATIVE_SKIPPED" in _codes(r), run
+
+
+def test_authoritative_mode_is_unknown_when_no_server_can_be_asked(dnscheck, port53_blocked):
+    run, r = check(dnscheck, "clean.org", "--mode", "authoritative")
+    assert r["verdict"] == "unknown" and run.rc == 3, run
+    assert _codes(r).get("LOOKUP_FAILED") == "unknown", run
+    assert "AUTHORITATIVE_SKIPPED" not in _codes(r)
