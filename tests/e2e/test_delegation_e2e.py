@@ -190,3 +190,11 @@ def test_authoritative_mode_is_unknown_when_no_server_can_be_asked(dnscheck, por
     assert r["verdict"] == "unknown" and run.rc == 3, run
     assert _codes(r).get("LOOKUP_FAILED") == "unknown", run
     assert "AUTHORITATIVE_SKIPPED" not in _codes(r)
+
+
+def test_parent_and_zone_ns_sets_that_differ_are_a_mismatch(dnscheck):
+    run, r = check(dnscheck, "ns-mismatch.com")
+    assert _codes(r) == {"NS_MISMATCH": "warning"}, run
+    msg = r["findings"][0]["message"]
+    assert "only at the parent: ns2.newdns.net" in msg, msg
+    assert r["verdict"] == "warning" and run.rc == 1
