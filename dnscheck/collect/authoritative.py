@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import Iterable
 
 import dns.asyncquery
@@ -23,22 +24,24 @@ import dns.rcode
 import dns.rdatatype
 
 from dnscheck.collect import Source
-from dnscheck.collect.resolver import EDNS_PAYLOAD, records_of
+from dnscheck.collect.resolver import EDNS_PAYLOAD, ServerLimit, records_of
 from dnscheck.fingerprints import M365_NAMES
 from dnscheck.models import Answered, Delegation, Lookup, Record, ServerView, Undetermined
 
 FIRST_WAVE_TIMEOUT = 0.7  # seconds: how long the referral may take before the network is deemed closed
 PROBE_TIMEOUT = 2.0
-PER_SERVER = 20  # queries in flight to one server address
+PER_SERVER = 20  # queries in flight to one authoritative server address, across all domains checked at once
 
-_limits: dict[str, asyncio.Semaphore] = {}
+# One budget per event loop (semaphores belong to the loop they were made in; `watch` runs one loop per round).
+_limits: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ServerLimit] = weakref.WeakKeyDictionary()
 
 
 def _limit(address: str) -> asyncio.Semaphore:
-    sem = _limits.get(address)
-    if sem is None:
-        sem = _limits[address] = asyncio.Semaphore(PER_SERVER)
-    return sem
+    loop = asyncio.get_running_loop()
+    limit = _limits.get(loop)
+    if limit is None:
+        limit = _limits[loop] = ServerLimit(PER_SERVER)
+    return limit.slot(address)
 
 
 async def ask(address: str, name: str, rdtype: str, timeout: float, port: int = 53) -> Lookup:
