@@ -1,12 +1,11 @@
-"""Batches end to end: the installed `dnscheck` on a list of the lab's domains (tests/lab.py), with duplicates,
-invalid lines, a binary line and dead domains. Every line is answered exactly once, in every format; and
-`dnscheck watch` follows a zone changed while it runs.
+"""Batches end to end: the installed `dnscheck` on a list of the lab's domains (tests/lab.py), with
+duplicates, invalid lines, a binary line and dead domains. Every line is answered exactly once, in every
+format; and `dnscheck watch` follows a zone changed while it runs.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import itertools
 import json
 import os
@@ -175,7 +174,7 @@ def test_fleet_nagios_and_prometheus(dnscheck, tmp_path) -> None:
     assert [p for p in os.listdir(tmp_path) if p.endswith(".tmp")] == []
 
 
-# --- watch -------------------------------------------------------------------------------------------------------
+# --- watch ---
 
 WATCHED = "fleet-watch-cutover.com"
 
@@ -207,7 +206,8 @@ def test_watch_follows_a_cutover_until_safe(dnscheck, lab, tmp_path) -> None:
     try:
         first = _readline(proc, time.monotonic() + 30)
         assert first.split(" ", 1)[1].startswith(f"{WATCHED}: blocked (MX_M365"), first
-        lab.set_zone("newdns", WATCHED, _zone(2, "10 mx1.newmail.net.", "v=spf1 include:_spf.newmail.net -all"))
+        new = _zone(2, "10 mx1.newmail.net.", "v=spf1 include:_spf.newmail.net -all")
+        lab.set_zone("newdns", WATCHED, new)
         out, err = proc.communicate(timeout=90)
     finally:
         if proc.poll() is None:
@@ -218,8 +218,8 @@ def test_watch_follows_a_cutover_until_safe(dnscheck, lab, tmp_path) -> None:
     assert proc.returncode == 0, f"{text}\n{err}"
     assert re.search(rf"{re.escape(WATCHED)}: blocked -> safe", text), text
     # Which record changed, and where: the resolver, and each authoritative server of the new host.
-    assert re.search(rf"MX {re.escape(WATCHED)} on resolver .*: {re.escape(old_mx[:-1])} -> 10 mx1.newmail.net",
-                     text), text
+    changed = rf"MX {re.escape(WATCHED)} on resolver .*: {re.escape(old_mx[:-1])} -> 10 mx1.newmail.net"
+    assert re.search(changed, text), text
     assert re.search(r"MX \S+ on ns1.newdns.net \(127.0.1.1\)", text), text
     assert "reached safe or better" in lines[-1]
     assert stat.S_IMODE(os.stat(state).st_mode) == 0o600
