@@ -100,6 +100,7 @@ async def _watch(targets: list[Any], until: Verdict, interval: float, max_wait: 
     from dnscheck.watch import Event, WatchState, watch
 
     state = WatchState.load(state_file)
+    state.save()  # an unwritable --state is a usage error now, not after the first round
     source = build_source(resolvers, timeout, None, None, per_server)
     options = Options(timeout=timeout, mode=mode)
 

@@ -26,6 +26,7 @@ from typing import Any
 from dnscheck.codes import CODES
 from dnscheck.errors import ConfigError
 from dnscheck.formats import Format, Summary
+from dnscheck.formats.text import clean
 from dnscheck.models import Result, Verdict
 
 PREFIX = "dnscheck"
@@ -51,7 +52,9 @@ class PrometheusFormat(Format):
         self._codes: dict[str, int] = {}
 
     def result(self, result: Result) -> None:
-        key = result.domain or result.input
+        # A line that is not a domain is labelled with its input, control characters escaped: node_exporter
+        # drops the whole file when one line does not parse.
+        key = result.domain or clean(result.input)
         # A domain listed twice gets one series; if its lines ever disagree, the worse verdict stands.
         self._codes[key] = max(self._codes.get(key, 0), result.verdict.exit_code,
                                key=lambda c: _RANK_OF_CODE[c])

@@ -244,10 +244,12 @@ def test_prometheus_parses_with_prometheus_client() -> None:
 
 
 def test_prometheus_escapes_label_values() -> None:
-    weird = 'we"ird\\name\nx'
-    text = render("prometheus", [result(None, Verdict.UNKNOWN, input=weird)])
+    weird = 'we"ird\\name,x="1"} 9'
+    text = render("prometheus", [result(None, Verdict.UNKNOWN, input=weird),
+                                 result(None, Verdict.UNKNOWN, input="nul\x00cr\rnl\n")])
     fams = _families(text)
-    assert fams["dnscheck_domain_verdict_code"][0].labels["domain"] == weird
+    labels = [s.labels["domain"] for s in fams["dnscheck_domain_verdict_code"]]
+    assert labels == [weird, "nul\\x00cr\\x0dnl\\x0a"]  # control characters shown as escapes
 
 
 def test_prometheus_duplicate_lines_give_one_series() -> None:
