@@ -114,8 +114,9 @@ def _mx(obs: Observations, findings: list[Finding], hit: Hit) -> None:
                 record=Record(chain.name, "CNAME", "")))
         for rec in chain.records:
             fp = match_host("mx", rec.target or "") if rec.type == "CNAME" else None
-            if fp and fp.code == "MX_M365":
-                hit(fp, rec, f"MX host {chain.name} is a CNAME to {rec.target} ({fp.service}).", "MX_CNAME_M365")
+            if fp:
+                code = "MX_CNAME_M365" if fp.code == "MX_M365" else fp.code
+                hit(fp, rec, f"MX host {chain.name} is a CNAME to {rec.target} ({fp.service}).", code)
     for name in obs.skipped:
         findings.append(_finding("OUT_OF_ZONE", f"{name} lies outside the zone file and was not looked up.",
                                  "Check it live once the zone is published."))
