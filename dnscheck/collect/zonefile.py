@@ -1,48 +1,84 @@
 """A BIND zone file as a source: check a planned zone before publishing it at a new DNS host.
 
-It answers like an authoritative server for its own zone (NXDOMAIN, NODATA, in-zone CNAMEs) and knows nothing
-outside it: the planner asks `covers()` before following a name elsewhere.
+It answers like an authoritative server for its own zone (NXDOMAIN, NODATA, in-zone CNAMEs, wildcards) and knows
+nothing outside it: the planner asks `covers()` before following a name elsewhere. A name delegated to another zone
+(an NS cut below the apex) or redirected by a DNAME cannot be answered from the file: that is Undetermined, never
+"no record".
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import dns.exception
 import dns.name
+import dns.node
+import dns.rdataclass
 import dns.rdatatype
 import dns.zone
+import dns.zonefile
 
 from dnscheck.collect.resolver import records_of
 from dnscheck.errors import ZoneFileError
 from dnscheck.models import Answered, Lookup, Record, Undetermined
+
+MAX_ZONE_BYTES = 64 << 20  # about 1.5 million records, minutes to parse: more is not a planned zone for one domain
+MAX_GENERATED = 100_000  # records all $GENERATE lines of one file may create: a ten-line file must not take an hour
+_GENERATE = re.compile(r"^\$GENERATE[ \t]+(\d+)-(\d+)(?:/(\d+))?", re.IGNORECASE | re.MULTILINE)
 
 
 def load_zone(path: str, domain: str) -> dns.zone.Zone:
     """Parse `path`; its origin is its own $ORIGIN, else `domain`. `$INCLUDE` is refused."""
     p = Path(path)
     try:
-        text = p.read_bytes().decode("utf-8")
+        with p.open("rb") as f:  # a bounded read: /dev/zero or a FIFO that never ends must not hang the check
+            raw = f.read(MAX_ZONE_BYTES + 1)
+        if len(raw) > MAX_ZONE_BYTES:
+            raise ZoneFileError(f"{path}: larger than {MAX_ZONE_BYTES >> 20} MiB; check this zone at its DNS host")
+        text = raw.decode("utf-8")
     except OSError as e:
         raise ZoneFileError(f"cannot read zone file {path}: {e.strerror or e}") from None
     except UnicodeDecodeError as e:
-        raise ZoneFileError(f"{path}: not UTF-8 text (byte {e.start})") from None
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise ZoneFileError(f"{path}:{line}: not UTF-8 text (byte {e.start})") from None
+    if not text.strip():
+        raise ZoneFileError(f"{path}: the zone file is empty")
+    _check_generate(text, path)
     try:
         zone = _parse(text, path, None)
     except dns.zone.UnknownOrigin:
+        if domain == ".":  # no valid domain was given (each gets its own INPUT_INVALID result)
+            raise ZoneFileError(f"{path}: the zone file has no $ORIGIN, and no valid domain was given to take it "
+                                "from") from None
         zone = _parse(text, path, domain)
     assert zone.origin is not None  # from_text always sets it
     origin = zone.origin.to_text(omit_final_dot=True).lower()
-    if not dns.name.from_text(domain).is_subdomain(zone.origin):
+    if domain != "." and not dns.name.from_text(domain).is_subdomain(zone.origin):
         raise ZoneFileError(f"{domain} is not inside the zone in {path} (its origin is {origin})")
     return zone
 
 
+def _check_generate(text: str, path: str) -> None:
+    total = 0
+    for m in _GENERATE.finditer(text):
+        start, stop, step = int(m[1]), int(m[2]), int(m[3] or 1)
+        total += max(0, (stop - start) // max(step, 1) + 1)
+        if total > MAX_GENERATED:
+            line = text.count("\n", 0, m.start()) + 1
+            raise ZoneFileError(f"{path}:{line}: $GENERATE would create more than {MAX_GENERATED} records; "
+                                "expand the range into the file, or check the zone at its DNS host")
+
+
 def _parse(text: str, path: str, origin: str | None) -> dns.zone.Zone:
     try:
-        return dns.zone.from_text(
-            text, origin=origin, relativize=False, allow_include=False, filename=path, check_origin=True
+        zone = dns.zone.from_text(
+            text, origin=origin, relativize=False, allow_include=False, filename=path, check_origin=False
         )
+        if zone.origin is None:  # no $ORIGIN and not a single record to learn it from
+            raise dns.zone.UnknownOrigin
+        zone.check_origin()
+        return zone
     except dns.zone.UnknownOrigin:
         raise
     except dns.zone.NoSOA:
@@ -51,12 +87,37 @@ def _parse(text: str, path: str, origin: str | None) -> dns.zone.Zone:
         raise ZoneFileError(f"{path}: the zone has no NS records at its origin") from None
     except dns.exception.SyntaxError as e:
         # dnspython's message starts with "file:line:"; keep it, the line number is what the user needs.
-        msg = str(e)
+        msg = _true_line(text, path, origin, str(e))
         if "$INCLUDE" in msg or "include" in msg.lower():
             msg += " ($INCLUDE is refused: inline the included records)"
         raise ZoneFileError(msg) from None
+    except dns.zonefile.CNAMEAndOtherData:
+        raise ZoneFileError(f"{path}: a name has a CNAME and other records too; a CNAME must stand alone") from None
     except dns.exception.DNSException as e:
         raise ZoneFileError(f"{path}: {e}") from None
+
+
+_WHERE = re.compile(r"^(.*):(\d+): (.*)$", re.DOTALL)
+
+
+def _true_line(text: str, path: str, origin: str | None, msg: str) -> str:
+    """dnspython reports some errors (a bad address, an unterminated string) one line late, once it has read the
+    newline. If the same error already happens in the lines before the one reported, it is on the line before."""
+    m = _WHERE.match(msg)
+    if not m or int(m[2]) <= 1:
+        return msg
+    line = int(m[2])
+    prefix = "".join(text.splitlines(keepends=True)[: line - 1])
+    try:
+        dns.zone.from_text(prefix, origin=origin, relativize=False, allow_include=False, filename=path,
+                           check_origin=False)
+    except dns.exception.SyntaxError as e:
+        again = _WHERE.match(str(e))
+        if again and again[3] == m[3]:
+            return f"{m[1]}:{line - 1}: {m[3]}"
+    except Exception:  # noqa: BLE001 - only a hint: keep dnspython's line
+        pass
+    return msg
 
 
 class ZoneFileSource:
@@ -65,9 +126,13 @@ class ZoneFileSource:
         self._zone = zone
         self._origin: dns.name.Name = zone.origin
         self.label = f"zone file {path}"
+        self._interior: set[dns.name.Name] | None = None  # empty non-terminals: built on first need
+        self._cuts: set[dns.name.Name] | None = None  # delegation points below the apex
 
     def covers(self, name: str) -> bool:
-        return dns.name.from_text(name).is_subdomain(self._origin)
+        """Inside the zone, and not delegated away from it (a name in a child zone is as unknown as any other)."""
+        qname = dns.name.from_text(name)
+        return qname.is_subdomain(self._origin) and self._elsewhere(qname) is None
 
     async def lookup(self, name: str, rdtype: str) -> Lookup:
         try:
@@ -83,11 +148,16 @@ class ZoneFileSource:
         wanted = dns.rdatatype.from_text(rdtype)
         out: list[Record] = []
         for _ in range(9):  # follow in-zone CNAMEs like an authoritative server would
+            elsewhere = self._elsewhere(qname)
+            if elsewhere:
+                return Undetermined(name, rdtype, elsewhere, self.label)
             node = self._zone.get_node(qname)
             if node is None:
-                if any(n.is_subdomain(qname) for n in self._zone.nodes):
+                if self._has_below(qname):
                     return Answered(name, rdtype, tuple(out), "NOERROR", soa)
-                return Answered(name, rdtype, tuple(out), "NXDOMAIN", soa)
+                node = self._wildcard(qname)
+                if node is None:
+                    return Answered(name, rdtype, tuple(out), "NXDOMAIN", soa)
             rrset = node.get_rdataset(dns.rdataclass.IN, wanted)
             if rrset is not None:
                 out += _records(qname, rrset)
@@ -100,6 +170,49 @@ class ZoneFileSource:
             if not qname.is_subdomain(self._origin):
                 return Answered(name, rdtype, tuple(out), "NOERROR", soa)
         return Undetermined(name, rdtype, "CNAME chain too long inside the zone file", self.label)
+
+    def _has_below(self, qname: dns.name.Name) -> bool:
+        """Whether some name in the zone lies below `qname` (an empty non-terminal: NODATA, not NXDOMAIN)."""
+        if self._interior is None:
+            interior: set[dns.name.Name] = set()
+            for n in self._zone.nodes:
+                p = n
+                while len(p) > len(self._origin) + 1:
+                    p = p.parent()
+                    if p in interior:
+                        break
+                    interior.add(p)
+            self._interior = interior
+        return qname in self._interior
+
+    def _wildcard(self, qname: dns.name.Name) -> dns.node.Node | None:
+        """The wildcard that covers a name that does not exist (RFC 4592), if any."""
+        encloser = qname.parent()
+        while encloser != self._origin and self._zone.get_node(encloser) is None and not self._has_below(encloser):
+            encloser = encloser.parent()
+        return self._zone.get_node(dns.name.Name((b"*", *encloser.labels)))
+
+    def _elsewhere(self, qname: dns.name.Name) -> str | None:
+        """Why the file cannot answer for `qname`: it is at or below a zone cut, or under a DNAME."""
+        if self._cuts is None:
+            self._cuts = {n for n, node in self._zone.nodes.items()
+                          if n != self._origin and node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.NS)}
+        p = qname
+        while True:
+            if p in self._cuts:
+                return f"{_text(p)} is delegated to other name servers (NS records below the apex); the zone file " \
+                       "cannot answer for it"
+            if p != qname:
+                node = self._zone.get_node(p)
+                if node is not None and node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.DNAME):
+                    return f"{_text(p)} has a DNAME; the zone file does not follow it"
+            if p == self._origin or len(p) <= len(self._origin):
+                return None
+            p = p.parent()
+
+
+def _text(name: dns.name.Name) -> str:
+    return name.to_text(omit_final_dot=True).lower()
 
 
 def _records(owner: dns.name.Name, rdataset: dns.rdataset.Rdataset) -> list[Record]:
