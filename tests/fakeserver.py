@@ -517,8 +517,15 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
         if _guard["depth"] and args and not _is_literal_loopback(args[0]):
             raise OffsiteTraffic(f"{event}({args[0]!r}) refused by the test guard: no system name lookups")
     elif _recording["depth"] and event in ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn",
-                                           "os.spawn", "os.fork", "os.startfile", "urllib.Request"):
+                                           "os.spawn", "os.fork", "os.startfile", "urllib.Request", "ctypes.dlopen",
+                                           "webbrowser.open"):
         _events.append((event, args[:2]))
+    elif _recording["depth"] and event == "open" and len(args) >= 3:
+        path, mode, flags = args[0], args[1], args[2]
+        writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+            isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
+        if writing:
+            _events.append(("open-for-writing", path))
 
 
 def _is_literal_loopback(host: Any) -> bool:
