@@ -118,12 +118,14 @@ async def probe(domain: str, zone: str, source: Source, child_ns: Iterable[Recor
         return Delegation(zone, parent, (), (), (), (), failure=f"parent zone servers not found: {why}")
     parent_addrs = await _addresses(source, parent_hosts, [], deadline)
 
-    first = min(FIRST_WAVE_TIMEOUT, max(0.05, deadline - time.monotonic()))
+    remaining = deadline - time.monotonic()
+    first = min(FIRST_WAVE_TIMEOUT, max(0.05, remaining))
     answers = await asyncio.gather(*(ask_referral(a, zone, first) for _, a in parent_addrs))
     referral = tuple(lk for lk, _, _ in answers)
     if referral and all(isinstance(lk, Undetermined) and lk.silent for lk in referral):
-        return Delegation(zone, parent, referral, (), (), (),
-                          failure="no parent server answered: outbound DNS (port 53) may be blocked")
+        why = ("no parent server answered: outbound DNS (port 53) may be blocked" if remaining >= FIRST_WAVE_TIMEOUT
+               else "no parent server answered in the time left before the deadline (--timeout)")
+        return Delegation(zone, parent, referral, (), (), (), failure=why)
     parent_ns = _dedupe(r for _, ns, _ in answers for r in ns)
     glue = _dedupe(r for _, _, g in answers for r in g)
 

@@ -6,6 +6,9 @@ it on for a TTY without NO_COLOR).
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+
 import click
 from tabulate import tabulate
 
@@ -29,47 +32,54 @@ def _groups(findings: list[Finding]) -> list[list[Finding]]:
 
 
 class TableFormat(Format):
-    def begin(self) -> None:
-        self._results: list[Result] = []
+    """The summary table needs every row before it can size its columns, so rows are kept, but only as four short
+    strings; each domain's details are rendered at once and spooled (in memory, then on disk past a few MB), so a
+    batch of 100k domains does not hold 100k results."""
 
-    def result(self, result: Result) -> None:
-        self._results.append(result)
+    _SPOOL_MEMORY = 8 * 1024 * 1024
+
+    def begin(self) -> None:
+        self._rows: list[tuple[str, str, str, str]] = []
+        self._details = tempfile.SpooledTemporaryFile(self._SPOOL_MEMORY, mode="w+", encoding="utf-8")
+        self._explain = tempfile.SpooledTemporaryFile(self._SPOOL_MEMORY, mode="w+", encoding="utf-8")
+
+    def result(self, r: Result) -> None:
+        codes = sorted({f.code for f in r.findings})
+        self._rows.append((clean(r.domain or r.input), r.verdict.value, r.cloud or "-",
+                           clean(", ".join(codes)) or "-"))
+        if r.findings:
+            self._details.write(self._detail(r))
+        lines = r.extra.get("explain")
+        if lines:
+            self._explain.write("\n" + "\n".join(clean(line) for line in lines) + "\n")
 
     def _paint(self, text: str, key: str) -> str:
         return click.style(text, fg=_COLOURS.get(key), bold=key in ("blocked", "unknown")) if self.color else text
 
+    def _detail(self, r: Result) -> str:
+        out = [f"\n{clean(r.domain or repr(r.input))}: {self._paint(r.verdict.value, r.verdict.value)}\n"]
+        for group in _groups(sorted(r.findings, key=lambda f: _ORDER[f.severity])):
+            f = group[0]
+            sev = self._paint(f"{f.severity.value:<8}", f.severity.value)
+            out.append(f"  {sev} {f.code:<18} {clean(f.message)}\n")
+            shown = len(group) if len(group) <= _SHOWN + 1 else _SHOWN
+            for other in group[1:shown]:
+                out.append(f"  {'':<8} {f.code:<18} {clean(other.message)}\n")
+            if len(group) > shown:
+                out.append(f"  {'':<8} {'':<18} ... and {len(group) - shown} more {f.code} "
+                           f"({f.severity.value}) like these (all in --format json)\n")
+            if f.remediation:
+                out.append(f"  {'':<8} {'':<18} fix: {clean(f.remediation)}\n")
+        return "".join(out)
+
     def end(self, summary: Summary) -> None:
-        rows = []
-        for r in self._results:
-            codes = sorted({f.code for f in r.findings}, key=lambda c: c)
-            rows.append([
-                clean(r.domain or r.input),
-                self._paint(r.verdict.value, r.verdict.value),
-                r.cloud or "-",
-                clean(", ".join(codes)) or "-",
-            ])
+        rows = [(d, self._paint(v, v), c, codes) for d, v, c, codes in self._rows]
         self.out.write(tabulate(rows, headers=["DOMAIN", "VERDICT", "CLOUD", "FINDINGS"], tablefmt="simple"))
         self.out.write("\n")
-        for r in self._results:
-            if not r.findings:
-                continue
-            self.out.write(f"\n{clean(r.domain or repr(r.input))}: {self._paint(r.verdict.value, r.verdict.value)}\n")
-            for group in _groups(sorted(r.findings, key=lambda f: _ORDER[f.severity])):
-                f = group[0]
-                sev = self._paint(f"{f.severity.value:<8}", f.severity.value)
-                self.out.write(f"  {sev} {f.code:<18} {clean(f.message)}\n")
-                shown = len(group) if len(group) <= _SHOWN + 1 else _SHOWN
-                for other in group[1:shown]:
-                    self.out.write(f"  {'':<8} {f.code:<18} {clean(other.message)}\n")
-                if len(group) > shown:
-                    self.out.write(f"  {'':<8} {'':<18} ... and {len(group) - shown} more {f.code} "
-                                   f"({f.severity.value}) like these (all in --format json)\n")
-                if f.remediation:
-                    self.out.write(f"  {'':<8} {'':<18} fix: {clean(f.remediation)}\n")
-        for r in self._results:
-            lines = r.extra.get("explain")
-            if lines:
-                self.out.write("\n" + "\n".join(clean(line) for line in lines) + "\n")
+        for spool in (self._details, self._explain):
+            spool.seek(0)
+            shutil.copyfileobj(spool, self.out)
+            spool.close()
         counts = ", ".join(f"{n} {v}" for v, n in summary.by_verdict.items() if n)
         verdict = summary.worst.value if summary.total else Verdict.UNKNOWN.value
         self.out.write(f"\n{summary.total} checked: {counts or 'none'}. Overall: {self._paint(verdict, verdict)}\n")
