@@ -13,6 +13,7 @@ from typing import TextIO
 
 from dnscheck.check import Options
 from dnscheck.collect import Source
+from dnscheck.errors import ConfigError
 from dnscheck.formats import Summary, get_format
 from dnscheck.models import Result, Verdict
 from dnscheck.progress import Progress
@@ -50,7 +51,7 @@ def open_output(path: str | None) -> Iterator[TextIO]:
 def run_check(*, lines: Iterator[str], zone_file: str | None, resolvers: Iterable[str], timeout: float,
               concurrency: int, fmt: str, output: str | None, color: str, mode: str = "auto",
               explain: bool = False, changed_at: datetime | None = None, per_server: int | None = None,
-              progress: bool = False, total: int | None = None) -> int:
+              progress: bool = False, total: int | None = None, watch_state: str | None = None) -> int:
     first = None
     source_lines: Iterable[str] = lines
     if zone_file:
@@ -61,7 +62,15 @@ def run_check(*, lines: Iterator[str], zone_file: str | None, resolvers: Iterabl
         source_lines = list(lines)
         first = next((t.domain for x in source_lines if isinstance(t := normalise(x), Target)), None)
     source = build_source(resolvers, timeout, zone_file, first, per_server)
-    options = Options(timeout=timeout, mode=mode, explain=explain, changed_at=changed_at)
+    changed_at_for = None
+    if watch_state:
+        from dnscheck.watch import WatchState
+
+        if not os.path.exists(watch_state):
+            raise ConfigError(f"--watch-state {watch_state}: no such file (write one with dnscheck watch --state)")
+        changed_at_for = WatchState.load(watch_state).changed_at
+    options = Options(timeout=timeout, mode=mode, explain=explain, changed_at=changed_at,
+                      changed_at_for=changed_at_for)
     bar = Progress(total, enabled=progress)
     summary = asyncio.run(_run(source_lines, source, options, concurrency, fmt, output, color, bar))
     return summary.worst.exit_code if summary.total else Verdict.UNKNOWN.exit_code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -22,6 +23,7 @@ class Options:
     mode: str = "auto"  # auto | resolver | authoritative
     explain: bool = False
     changed_at: datetime | None = None  # when the records were changed: gives safe_after
+    changed_at_for: Callable[[str], datetime | None] | None = None  # per domain, e.g. from a watch state
 
 
 async def check(target: Target, source: Source, options: Options) -> Result:
@@ -32,9 +34,12 @@ async def check(target: Target, source: Source, options: Options) -> Result:
     extra: dict[str, object] = {"zone": obs.zone}
     ttls = ttls_of(obs)
     extra["ttl"] = ttls.as_dict()
-    if options.changed_at is not None:
-        after = safe_after(options.changed_at, ttls)
-        extra["changed_at"] = _iso(options.changed_at)
+    changed_at = options.changed_at
+    if changed_at is None and options.changed_at_for is not None:
+        changed_at = options.changed_at_for(target.domain)
+    if changed_at is not None:
+        after = safe_after(changed_at, ttls)
+        extra["changed_at"] = _iso(changed_at)
         extra["safe_after"] = _iso(after)
         if datetime.now(timezone.utc) < after:
             findings.append(Finding(

@@ -170,6 +170,9 @@ def _count(domains: tuple[str, ...], input_file: str | None) -> int | None:
 @click.option("--changed-at", metavar="TIMESTAMP", callback=lambda c, p, v: _timestamp(v),
               help="When the records were changed (ISO 8601, e.g. 2026-11-27T09:30Z, or Unix seconds): "
                    "reports safe_after, the time by which no cache can hold the old answers.")
+@click.option("--watch-state", metavar="FILE",
+              help="Take each domain's change time from a `dnscheck watch --state FILE` file (instead of "
+                   "--changed-at): gives safe_after per domain.")
 @click.option("--concurrency", type=click.IntRange(1, 10000), default=50, show_default=True,
               help="Domains checked at the same time.")
 @click.option("--per-server", type=click.IntRange(1, 100000), default=200, show_default=True,
@@ -181,8 +184,8 @@ def _count(domains: tuple[str, ...], input_file: str | None) -> int | None:
               help="Colour the table. auto: only on a terminal, and never when NO_COLOR is set.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar (it is shown only on a terminal anyway).")
 def check(domains: tuple[str, ...], input_file: str | None, zone_file: str | None, resolvers: tuple[str, ...],
-          timeout: float, mode: str, explain: bool, changed_at: datetime | None, concurrency: int,
-          per_server: int, fmt: str, output: str | None, color: str, quiet: bool) -> int:
+          timeout: float, mode: str, explain: bool, changed_at: datetime | None, watch_state: str | None,
+          concurrency: int, per_server: int, fmt: str, output: str | None, color: str, quiet: bool) -> int:
     """Check DOMAINs (names, URLs or e-mail addresses) for records that still point at Microsoft 365.
 
     Resolves MX, NS, TXT (SPF, MS=ms... verification) and every name Microsoft 365 asks for (autodiscover,
@@ -208,7 +211,7 @@ def check(domains: tuple[str, ...], input_file: str | None, zone_file: str | Non
     return run_check(
         lines=_lines(domains, input_file), zone_file=zone_file, resolvers=resolvers, timeout=timeout,
         concurrency=concurrency, fmt=fmt, output=output, color=color, mode=mode, explain=explain,
-        changed_at=changed_at, per_server=per_server, progress=show_progress,
+        changed_at=changed_at, watch_state=watch_state, per_server=per_server, progress=show_progress,
         total=_count(domains, input_file) if show_progress else None,
     )
 

@@ -157,6 +157,15 @@ class WatchState:
                               "Remove the file, or give another path, to start afresh.") from None
         return state
 
+    def changed_at(self, domain: str) -> datetime | None:
+        """When a record of `domain` was last seen to change (the latest first_seen): the start of the time
+        during which caches may still hold the old answer."""
+        d = self.domains.get(domain)
+        times = [c["first_seen"] for c in (d.changes if d else []) if isinstance(c.get("first_seen"), str)]
+        if not times:
+            return None
+        return datetime.fromisoformat(max(times).replace("Z", "+00:00"))
+
     def save(self) -> None:
         if self.path is None:
             return
@@ -195,7 +204,7 @@ def _skey(key: Key) -> str:
 class Event:
     at: float
     domain: str
-    kind: str  # "start" | "verdict" | "record" | "done" | "timeout"
+    kind: str  # "start" | "verdict" | "record" | "cache" | "done" | "timeout"
     text: str
 
     def line(self) -> str:
@@ -302,6 +311,7 @@ async def watch(targets: list[Target], check_all: CheckAll, *, until: Verdict, i
     """Check each round until all targets reach `until` or `max_wait` seconds pass; return the worst."""
     start = clock()
     deadline = start + max_wait
+    warned: set[tuple[str, str]] = set()
     while True:
         results = await check_all(targets)
         now = clock()
@@ -309,8 +319,9 @@ async def watch(targets: list[Target], check_all: CheckAll, *, until: Verdict, i
             for ev in observe(state, r, now, resolver):
                 emit(ev)
         state.save()
-        final = worst(r.verdict for r in results) if results else Verdict.UNKNOWN
-        if results and all(reached(r.verdict, until) for r in results):
+        verdicts = [_while_caches_hold(state, r, now, warned, emit) for r in results]
+        final = worst(verdicts) if results else Verdict.UNKNOWN
+        if results and all(reached(v, until) for v in verdicts):
             emit(Event(now, "", "done", f"all {len(results)} domain(s) reached {until.value} or better "
                                         f"after {_human(now - start)}"))
             return final
@@ -321,6 +332,26 @@ async def watch(targets: list[Target], check_all: CheckAll, *, until: Verdict, i
                                                  + ", ".join(behind))))
             return final
         await sleep(max(0.0, min(interval, deadline - now)))
+
+
+def _while_caches_hold(state: WatchState, r: Result, now: float, warned: set[tuple[str, str]],
+                       emit: Callable[[Event], None]) -> Verdict:
+    """A domain whose records changed less than the longest governing TTL ago is not safe yet: a cache may still
+    hand out the old (Microsoft 365) answer. It counts as a warning until then (the check's CACHE_PENDING)."""
+    domain = r.domain or r.input
+    changed = state.changed_at(domain)
+    longest = (r.extra.get("ttl") or {}).get("longest") if isinstance(r.extra.get("ttl"), dict) else None
+    if changed is None or not isinstance(longest, int):
+        return r.verdict
+    until = changed.timestamp() + longest
+    if now >= until or r.verdict.rank >= Verdict.WARNING.rank:
+        return r.verdict
+    if (domain, iso(until)) not in warned:
+        warned.add((domain, iso(until)))
+        emit(Event(now, domain, "cache", clean(
+            f"{domain}: caches may hold the old answers until {iso(until)} (change first seen "
+            f"{iso(changed.timestamp())} + TTL {longest}s): waiting")))
+    return Verdict.WARNING
 
 
 def _human(seconds: float) -> str:

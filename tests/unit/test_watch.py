@@ -290,3 +290,29 @@ def test_watch_usage_errors(args: list[str], message: str) -> None:
     r = CliRunner().invoke(cli, args)
     assert r.exit_code == 2 or r.exit_code == 64  # CliRunner bypasses _Group.main's mapping onto 64
     assert message in r.output
+
+
+# --- safe_after: caches may still hold the old answer --------------------------------------------------------
+
+def test_safe_is_not_reached_while_caches_may_hold_the_old_answer() -> None:
+    ttl = {"ttl": {"longest": 3600}}
+    blocked = res(Verdict.BLOCKED, OLD_MX, findings=(f("MX_M365", Severity.BLOCKED, OLD_MX),), extra=ttl)
+    safe = res(Verdict.SAFE, NEW_MX, extra=ttl)
+    fake = Fake([[blocked], [safe]])
+    state = WatchState()
+    assert fake.run(interval=600, max_wait=6 * 3600, state=state) is Verdict.SAFE
+    cache = [e for e in fake.events if e.kind == "cache"]
+    assert len(cache) == 1 and "caches may hold the old answers until" in cache[0].text
+    changed = state.changed_at("contoso.com")
+    assert changed is not None
+    done = fake.events[-1]
+    assert done.kind == "done" and done.at >= changed.timestamp() + 3600  # not before the TTL ran out
+    assert fake.round >= 7  # the change, then rounds every 600 s until an hour had passed
+
+
+def test_until_warning_does_not_wait_for_caches() -> None:
+    ttl = {"ttl": {"longest": 3600}}
+    blocked = res(Verdict.BLOCKED, OLD_MX, findings=(f("MX_M365", Severity.BLOCKED, OLD_MX),), extra=ttl)
+    fake = Fake([[blocked], [res(Verdict.SAFE, NEW_MX, extra=ttl)]])
+    assert fake.run(until=Verdict.WARNING) is Verdict.WARNING
+    assert fake.round == 2
