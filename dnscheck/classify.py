@@ -43,7 +43,8 @@ def classify(obs: Observations, registered_domain: str) -> Classification:
     findings: list[Finding] = []
     m365: set[Record] = set()
 
-    def hit(fp: Fingerprint, rec: Record, message: str, code: str | None = None, also: Iterable[Record] = ()) -> None:
+    def hit(fp: Fingerprint, rec: Record, message: str, code: str | None = None,
+            also: Iterable[Record] = ()) -> None:
         if fp.code != "MX_GATEWAY":
             m365.add(rec)
             m365.update(also)
@@ -73,7 +74,8 @@ def classify(obs: Observations, registered_domain: str) -> Classification:
 
     decisive = (
         isinstance(obs.mx, Answered) and obs.mx.rcode == "NOERROR"
-        and isinstance(obs.ns, Answered) and obs.ns.rcode == "NOERROR" and any(r.type == "NS" for r in obs.ns.records)
+        and isinstance(obs.ns, Answered) and obs.ns.rcode == "NOERROR"
+        and any(r.type == "NS" for r in obs.ns.records)
     )
     seen = tuple(SeenRecord(r, r in m365) for r in _all_records(obs))
     return Classification(tuple(findings), seen, decisive, _cloud(findings))
@@ -95,8 +97,9 @@ def _mx(obs: Observations, findings: list[Finding], hit: Hit) -> None:
     for rec in real:
         if _is_address(rec.target or ""):
             findings.append(_finding(
-                "LOOKUP_FAILED", f"MX {rec.value} names an IP address, not a host name (RFC 5321 section 5.1): most "
-                "senders ignore it, some deliver to that address, and whose server it is cannot be checked.",
+                "LOOKUP_FAILED", f"MX {rec.value} names an IP address, not a host name (RFC 5321 section "
+                "5.1): most senders ignore it, some deliver to that address, and whose server it is cannot "
+                "be checked.",
                 "Replace it with the mail server's host name.", rec, severity=Severity.WARNING))
             continue
         fp = match_host("mx", rec.target or "")
@@ -184,14 +187,15 @@ def _leftover(chain: Chain, findings: list[Finding], hit: Hit) -> None:
     for rec in chain.records:
         if rec.type not in ("CNAME", "SRV") or not rec.target:
             continue
-        fp = match_host(chain.kind, rec.target) or _other_kind(chain.kind, rec.target)  # type: ignore[arg-type]
+        fp = (match_host(chain.kind, rec.target)  # type: ignore[arg-type]
+              or _other_kind(chain.kind, rec.target))
         if fp:
             hit(fp, rec, f"{rec.name} {rec.type} {rec.value}: {fp.service} ({_cloud_name(fp.cloud)}).")
 
 
 def _other_kind(kind: str, target: str) -> Fingerprint | None:
-    """A name Microsoft 365 asked for, pointing at a Microsoft 365 host of another kind (autodiscover -> an Exchange
-    Online MX host, say): still a leftover of that name. Reported under the name's own code."""
+    """A name Microsoft 365 asked for, pointing at a Microsoft 365 host of another kind (autodiscover -> an
+    Exchange Online MX host, say): still a leftover of that name. Reported under the name's own code."""
     own = next((fp for fp in FINGERPRINTS if fp.kind == kind), None)
     if own is None:
         return None

@@ -118,7 +118,8 @@ def _is_ip(host: str) -> bool:
 
 def _to_alabel(host: str) -> str | Invalid:
     if ".." in host or host.startswith(".") or host.endswith("."):
-        return Invalid(host, "empty label (two dots in a row, or a dot at the start or an extra one at the end)")
+        return Invalid(host, "empty label (two dots in a row, a dot at the start, or an extra dot at the "
+                             "end)")
     if host.isascii():
         alabel = host.lower()
     else:

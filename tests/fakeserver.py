@@ -1,13 +1,13 @@
 """A tiny in-process DNS server that misbehaves on purpose, for the faults Knot cannot be made to send.
 
-In the spirit of dnspython's own tests: a UDP and a TCP listener on 127.0.0.1, on the same ephemeral port, served
-by an asyncio loop in a background thread (so that it works both for in-process asyncio tests and for the installed
-`dnscheck` run as a subprocess with `--resolver 127.0.0.1:PORT`). Nothing is ever sent anywhere but back to the
-client on the loopback interface.
+In the spirit of dnspython's own tests: a UDP and a TCP listener on 127.0.0.1, on the same ephemeral port,
+served by an asyncio loop in a background thread (so that it works both for in-process asyncio tests and for
+the installed `dnscheck` run as a subprocess with `--resolver 127.0.0.1:PORT`). Nothing is ever sent anywhere
+but back to the client on the loopback interface.
 
 It plays a *recursive resolver*: `Data` holds the records of a few made-up zones and answers like a resolver
-would (following CNAMEs it knows, NXDOMAIN/NODATA with the zone's SOA), and `faults` replace the answer for one
-(name, type) with a misbehaviour:
+would (following CNAMEs it knows, NXDOMAIN/NODATA with the zone's SOA), and `faults` replace the answer for
+one (name, type) with a misbehaviour:
 
     with FakeServer(Data({...}, faults={("contoso.com", "MX"): wrong_id})) as srv:
         resolver = make_resolver([srv.address], timeout=1.0)
@@ -21,8 +21,8 @@ A handler returns one of:
 - `Delay(reply, seconds)`: answer late;
 - `CLOSE`: over TCP, hang up without a word.
 
-A guard (`no_offsite_packets`) turns any connect/sendto to an address that is not loopback into an exception, via an
-audit hook, so that a test that goes wrong cannot send a packet off the machine.
+A guard (`no_offsite_packets`) turns any connect/sendto to an address that is not loopback into an exception,
+via an audit hook, so that a test that goes wrong cannot send a packet off the machine.
 """
 
 from __future__ import annotations
@@ -84,8 +84,12 @@ Reply = Any  # Message | bytes | Raw | Drip | Delay | CLOSE | None
 Handler = Callable[[dns.message.Message | None, bytes, str], Reply]  # (query, wire, "udp"|"tcp") -> Reply
 
 
-def response(query: dns.message.Message, rcode: int = dns.rcode.NOERROR, answer: list[dns.rrset.RRset] | None = None,
-             authority: list[dns.rrset.RRset] | None = None) -> dns.message.Message:
+def response(
+    query: dns.message.Message,
+    rcode: int = dns.rcode.NOERROR,
+    answer: list[dns.rrset.RRset] | None = None,
+    authority: list[dns.rrset.RRset] | None = None,
+) -> dns.message.Message:
     """A recursive resolver's answer (RA set, AA clear) to `query`."""
     resp = dns.message.make_response(query, recursion_available=True)
     resp.set_rcode(rcode)
@@ -108,8 +112,10 @@ def _abs(name: str) -> str:
 def wrong_id(query: dns.message.Message | None, wire: bytes, transport: str) -> Reply:
     """A well-formed answer whose ID does not match the query's (a spoofing attempt, or a confused server)."""
     assert query is not None
-    resp = response(query, answer=[rrset(query.question[0].name.to_text(), 300, "MX",
-                                         "0 spoof.mail.protection.outlook.com.")])
+    resp = response(
+        query,
+        answer=[rrset(query.question[0].name.to_text(), 300, "MX", "0 spoof.mail.protection.outlook.com.")],
+    )
     resp.id = (query.id + 1) & 0xFFFF
     return resp
 
@@ -159,7 +165,8 @@ def never(query: dns.message.Message | None, wire: bytes, transport: str) -> Rep
 
 
 def truncated(then: Handler) -> Handler:
-    """Over UDP: an empty answer with TC set, so the client retries over TCP; over TCP: whatever `then` says."""
+    """Over UDP: an empty answer with TC set, so the client retries over TCP; over TCP: whatever `then`
+    says."""
 
     def handler(query: dns.message.Message | None, wire: bytes, transport: str) -> Reply:
         assert query is not None
@@ -186,8 +193,9 @@ def drip(interval: float) -> Handler:
 
     def handler(query: dns.message.Message | None, wire: bytes, transport: str) -> Reply:
         assert query is not None
-        resp = response(query, answer=[rrset(query.question[0].name.to_text(), 300, "MX",
-                                             "10 mail.contoso.example.")])
+        resp = response(
+            query, answer=[rrset(query.question[0].name.to_text(), 300, "MX", "10 mail.contoso.example.")]
+        )
         if transport == "udp":
             resp.answer = []
             resp.flags |= dns.flags.TC
@@ -202,9 +210,10 @@ def drip(interval: float) -> Handler:
 
 @dataclass
 class Data:
-    """Records by owner name (`{"contoso.com": ["MX 0 x.mail.protection.outlook.com.", ...]}`), answered like a
-    recursive resolver. `zones` are the apexes (their SOA goes in negative answers; names under no zone are
-    NXDOMAIN from the root). `faults` maps `(name, type)` or `(name, "*")` to a handler that replaces the answer.
+    """Records by owner name (`{"contoso.com": ["MX 0 x.mail.protection.outlook.com.", ...]}`), answered like
+    a recursive resolver. `zones` are the apexes (their SOA goes in negative answers; names under no zone are
+    NXDOMAIN from the root). `faults` maps `(name, type)` or `(name, "*")` to a handler that replaces the
+    answer.
     """
 
     records: dict[str, list[str]]
@@ -269,8 +278,9 @@ class Data:
         return max(inside, key=len) if inside else None
 
     def _soa(self, zone: dns.name.Name) -> dns.rrset.RRset:
-        return dns.rrset.from_text(zone, self.ttl, "IN", "SOA",
-                                   f"ns1.{zone} hostmaster.{zone} 1 3600 600 86400 300")
+        return dns.rrset.from_text(
+            zone, self.ttl, "IN", "SOA", f"ns1.{zone} hostmaster.{zone} 1 3600 600 86400 300"
+        )
 
 
 def _rdata(rdtype: str, text: str, origin: dns.name.Name) -> Any:
@@ -318,7 +328,9 @@ class FakeServer:
     def start(self) -> None:
         udp, tcp = _bind_pair(self.host)
         self.port = udp.getsockname()[1]
-        self._thread = threading.Thread(target=self._run, args=(udp, tcp), name=f"fakedns:{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(udp, tcp), name=f"fakedns:{self.port}", daemon=True
+        )
         self._thread.start()
         if not self._ready.wait(5):
             raise RuntimeError("fake DNS server did not start")
@@ -337,7 +349,8 @@ class FakeServer:
         self._loop = loop
         try:
             self._udp_transport, _ = loop.run_until_complete(
-                loop.create_datagram_endpoint(lambda: _Udp(self), sock=udp))
+                loop.create_datagram_endpoint(lambda: _Udp(self), sock=udp)
+            )
             self._tcp_server = loop.run_until_complete(asyncio.start_server(self._tcp, sock=tcp))
         except BaseException as e:  # pragma: no cover - reported to start()
             self._error = e
@@ -370,7 +383,9 @@ class FakeServer:
             query = None
         if query is not None and query.question:
             q = query.question[0]
-            self.queries.append((transport, q.name.to_text(omit_final_dot=True), dns.rdatatype.to_text(q.rdtype)))
+            self.queries.append(
+                (transport, q.name.to_text(omit_final_dot=True), dns.rdatatype.to_text(q.rdtype))
+            )
         return query, self.handler(query, wire, transport)
 
     def _udp_wire(self, query: dns.message.Message | None, reply: Any) -> bytes | None:
@@ -430,7 +445,7 @@ class FakeServer:
                     out = struct.pack("!H", len(reply)) + reply
                 if interval:
                     for i in range(len(out)):
-                        writer.write(out[i:i + 1])
+                        writer.write(out[i : i + 1])
                         await writer.drain()
                         await asyncio.sleep(interval)
                 else:
@@ -477,7 +492,7 @@ def _bind_pair(host: str) -> tuple[socket.socket, socket.socket]:
     raise RuntimeError("no free port for the fake DNS server")
 
 
-# ------------------------------------------------------------------------------------ no packet off the machine
+# ---------------------------------------------------------------------------------- no packet off the machine
 
 
 class OffsiteTraffic(AssertionError):
@@ -510,20 +525,37 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
         if _recording["depth"]:
             _events.append((event, address))
         if _guard["depth"] and not _loopback(address):
-            raise OffsiteTraffic(f"{event} to {address!r} refused by the test guard: nothing may leave the machine")
-    elif event in ("socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyaddr", "socket.getnameinfo"):
+            raise OffsiteTraffic(
+                f"{event} to {address!r} refused by the test guard: nothing may leave the machine"
+            )
+    elif event in (
+        "socket.getaddrinfo",
+        "socket.gethostbyname",
+        "socket.gethostbyaddr",
+        "socket.getnameinfo",
+    ):
         if _recording["depth"]:
             _events.append((event, args[0] if args else None))
         if _guard["depth"] and args and not _is_literal_loopback(args[0]):
             raise OffsiteTraffic(f"{event}({args[0]!r}) refused by the test guard: no system name lookups")
-    elif _recording["depth"] and event in ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn",
-                                           "os.spawn", "os.fork", "os.startfile", "urllib.Request", "ctypes.dlopen",
-                                           "webbrowser.open"):
+    elif _recording["depth"] and event in (
+        "subprocess.Popen",
+        "os.system",
+        "os.exec",
+        "os.posix_spawn",
+        "os.spawn",
+        "os.fork",
+        "os.startfile",
+        "urllib.Request",
+        "ctypes.dlopen",
+        "webbrowser.open",
+    ):
         _events.append((event, args[:2]))
     elif _recording["depth"] and event == "open" and len(args) >= 3:
         path, mode, flags = args[0], args[1], args[2]
         writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
-            isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
+            isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)
+        )
         if writing:
             _events.append(("open-for-writing", path))
 

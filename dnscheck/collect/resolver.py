@@ -137,8 +137,8 @@ class ResolverSource:
         aa = bool(response.flags & dns.flags.AA)
         records = _records(response)
         if response.answer and not records:
-            return Undetermined(name, rdtype, "the answer does not answer the question (only other names or types)",
-                                server, ms())
+            return Undetermined(name, rdtype, "the answer does not answer the question (only other names or "
+                                "types)", server, ms())
         return Answered(name, rdtype, records, "NOERROR", _soa_owner(response), server, ms(), aa)
 
 

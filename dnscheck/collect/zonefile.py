@@ -1,9 +1,9 @@
 """A BIND zone file as a source: check a planned zone before publishing it at a new DNS host.
 
-It answers like an authoritative server for its own zone (NXDOMAIN, NODATA, in-zone CNAMEs, wildcards) and knows
-nothing outside it: the planner asks `covers()` before following a name elsewhere. A name delegated to another zone
-(an NS cut below the apex) or redirected by a DNAME cannot be answered from the file: that is Undetermined, never
-"no record".
+It answers like an authoritative server for its own zone (NXDOMAIN, NODATA, in-zone CNAMEs, wildcards) and
+knows nothing outside it: the planner asks `covers()` before following a name elsewhere. A name delegated to
+another zone (an NS cut below the apex) or redirected by a DNAME cannot be answered from the file: that is
+Undetermined, never "no record".
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from dnscheck.collect.resolver import records_of
 from dnscheck.errors import ZoneFileError
 from dnscheck.models import Answered, Lookup, Record, Undetermined
 
-MAX_ZONE_BYTES = 64 << 20  # about 1.5 million records, minutes to parse: more is not a planned zone for one domain
-MAX_GENERATED = 100_000  # records all $GENERATE lines of one file may create: a ten-line file must not take an hour
+MAX_ZONE_BYTES = 64 << 20  # about 1.5 million records, minutes to parse: not a planned zone for one domain
+MAX_GENERATED = 100_000  # records all $GENERATE lines of a file may create: ten lines must not take an hour
 _GENERATE = re.compile(r"^\$GENERATE[ \t]+(\d+)-(\d+)(?:/(\d+))?", re.IGNORECASE | re.MULTILINE)
 
 
@@ -35,7 +35,8 @@ def load_zone(path: str, domain: str) -> dns.zone.Zone:
         with p.open("rb") as f:  # a bounded read: /dev/zero or a FIFO that never ends must not hang the check
             raw = f.read(MAX_ZONE_BYTES + 1)
         if len(raw) > MAX_ZONE_BYTES:
-            raise ZoneFileError(f"{path}: larger than {MAX_ZONE_BYTES >> 20} MiB; check this zone at its DNS host")
+            raise ZoneFileError(f"{path}: larger than {MAX_ZONE_BYTES >> 20} MiB; check this zone at its DNS "
+                                "host")
         text = raw.decode("utf-8")
     except OSError as e:
         raise ZoneFileError(f"cannot read zone file {path}: {e.strerror or e}") from None
@@ -49,8 +50,8 @@ def load_zone(path: str, domain: str) -> dns.zone.Zone:
         zone = _parse(text, path, None)
     except dns.zone.UnknownOrigin:
         if domain == ".":  # no valid domain was given (each gets its own INPUT_INVALID result)
-            raise ZoneFileError(f"{path}: the zone file has no $ORIGIN, and no valid domain was given to take it "
-                                "from") from None
+            raise ZoneFileError(f"{path}: the zone file has no $ORIGIN, and no valid domain was given "
+                                "to take it from") from None
         zone = _parse(text, path, domain)
     assert zone.origin is not None  # from_text always sets it
     origin = zone.origin.to_text(omit_final_dot=True).lower()
@@ -92,7 +93,8 @@ def _parse(text: str, path: str, origin: str | None) -> dns.zone.Zone:
             msg += " ($INCLUDE is refused: inline the included records)"
         raise ZoneFileError(msg) from None
     except dns.zonefile.CNAMEAndOtherData:
-        raise ZoneFileError(f"{path}: a name has a CNAME and other records too; a CNAME must stand alone") from None
+        raise ZoneFileError(f"{path}: a name has a CNAME and other records too; a CNAME must stand "
+                            "alone") from None
     except dns.exception.DNSException as e:
         raise ZoneFileError(f"{path}: {e}") from None
 
@@ -101,8 +103,9 @@ _WHERE = re.compile(r"^(.*):(\d+): (.*)$", re.DOTALL)
 
 
 def _true_line(text: str, path: str, origin: str | None, msg: str) -> str:
-    """dnspython reports some errors (a bad address, an unterminated string) one line late, once it has read the
-    newline. If the same error already happens in the lines before the one reported, it is on the line before."""
+    """dnspython reports some errors (a bad address, an unterminated string) one line late, once it has read
+    the newline. If the same error already happens in the lines before the one reported, it is on the line
+    before."""
     m = _WHERE.match(msg)
     if not m or int(m[2]) <= 1:
         return msg
@@ -130,7 +133,7 @@ class ZoneFileSource:
         self._cuts: set[dns.name.Name] | None = None  # delegation points below the apex
 
     def covers(self, name: str) -> bool:
-        """Inside the zone, and not delegated away from it (a name in a child zone is as unknown as any other)."""
+        """Inside the zone, and not delegated away from it (a child zone's names are unknown here)."""
         qname = dns.name.from_text(name)
         return qname.is_subdomain(self._origin) and self._elsewhere(qname) is None
 
@@ -188,7 +191,8 @@ class ZoneFileSource:
     def _wildcard(self, qname: dns.name.Name) -> dns.node.Node | None:
         """The wildcard that covers a name that does not exist (RFC 4592), if any."""
         encloser = qname.parent()
-        while encloser != self._origin and self._zone.get_node(encloser) is None and not self._has_below(encloser):
+        while (encloser != self._origin and self._zone.get_node(encloser) is None
+               and not self._has_below(encloser)):
             encloser = encloser.parent()
         return self._zone.get_node(dns.name.Name((b"*", *encloser.labels)))
 
@@ -200,8 +204,8 @@ class ZoneFileSource:
         p = qname
         while True:
             if p in self._cuts:
-                return f"{_text(p)} is delegated to other name servers (NS records below the apex); the zone file " \
-                       "cannot answer for it"
+                return (f"{_text(p)} is delegated to other name servers (NS records below the apex); "
+                        "the zone file cannot answer for it")
             if p != qname:
                 node = self._zone.get_node(p)
                 if node is not None and node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.DNAME):

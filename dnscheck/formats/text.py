@@ -9,8 +9,8 @@ import unicodedata
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
-# Every control (Cc), format (Cf: bidi marks and isolates, zero-width, soft hyphen, Arabic letter mark, tags...),
-# line/paragraph separator (Zl, Zp) and lone surrogate (Cs, from undecodable input) character.
+# Every control (Cc), format (Cf: bidi marks and isolates, zero-width, soft hyphen, Arabic letter mark,
+# tags...), line/paragraph separator (Zl, Zp) and lone surrogate (Cs, from undecodable input) character.
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 

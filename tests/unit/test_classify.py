@@ -1,12 +1,13 @@
 """classify(): every finding code from hand-made Observations, lookalikes, odd records, and the failure rules.
 
-The builders at the top (`rec`, `ans`, `und`, `observe`, ...) are shared with test_verdict and test_properties.
+The builders at the top (`rec`, `ans`, `und`, `observe`, ...) are shared with test_verdict and
+test_properties.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -64,7 +65,9 @@ def ans(name: str, rtype: str, *records: Record, rcode: str = "NOERROR", zone: s
     return Answered(name, rtype, tuple(records), rcode, zone)
 
 
-def und(name: str, rtype: str, reason: str = "timed out: the resolver did not answer in time") -> Undetermined:
+def und(
+    name: str, rtype: str, reason: str = "timed out: the resolver did not answer in time"
+) -> Undetermined:
     return Undetermined(name, rtype, reason)
 
 
@@ -90,7 +93,9 @@ def names(domain: str = D, **overrides: Chain) -> tuple[Chain, ...]:
     for prefix, kind, rdtype in M365_NAMES:
         key = prefix.replace(".", "_")
         name = f"{prefix}.{domain}"
-        out.append(overrides.pop(key, None) or chain(kind, name, ans(name, rdtype, rcode="NXDOMAIN", zone=domain)))
+        out.append(
+            overrides.pop(key, None) or chain(kind, name, ans(name, rdtype, rcode="NXDOMAIN", zone=domain))
+        )
     assert not overrides, f"unknown names: {overrides}"
     return tuple(out)
 
@@ -104,15 +109,30 @@ def cname(prefix: str, target: str, domain: str = D) -> Chain:
     return chain(kind, name, ans(name, "CNAME", rec(name, "CNAME", target)))
 
 
-def observe(domain: str = D, *, mx: Lookup | None = None, ns: Lookup | None = None, txt: Lookup | None = None,
-            a: Lookup | None = None, aaaa: Lookup | None = None, names_: tuple[Chain, ...] | None = None,
-            mx_hosts: tuple[Chain, ...] | None = None, zone: str | None = None, skipped: tuple[str, ...] = (),
-            delegation: Delegation | None = None) -> Observations:
+def observe(
+    domain: str = D,
+    *,
+    mx: Lookup | None = None,
+    ns: Lookup | None = None,
+    txt: Lookup | None = None,
+    a: Lookup | None = None,
+    aaaa: Lookup | None = None,
+    names_: tuple[Chain, ...] | None = None,
+    mx_hosts: tuple[Chain, ...] | None = None,
+    zone: str | None = None,
+    skipped: tuple[str, ...] = (),
+    delegation: Delegation | None = None,
+) -> Observations:
     """A domain that has left Microsoft 365 completely, unless told otherwise."""
     mx_ = mx if mx is not None else globals()["mx"](NEW_MX, domain=domain)
     if mx_hosts is None:
-        hosts = sorted({r.target for r in (mx_.records if isinstance(mx_, Answered) else ())
-                        if r.type == "MX" and r.target and r.target != "." and not match_host("mx", r.target)})
+        hosts = sorted(
+            {
+                r.target
+                for r in (mx_.records if isinstance(mx_, Answered) else ())
+                if r.type == "MX" and r.target and r.target != "." and not match_host("mx", r.target)
+            }
+        )
         mx_hosts = tuple(chain("mx", h, ans(h, "CNAME", zone="newmail.example")) for h in hosts)
     return Observations(
         domain=domain,
@@ -151,14 +171,17 @@ def test_a_domain_that_has_left_is_safe() -> None:
 
 def test_the_fixture_tenant_is_blocked_with_every_leftover() -> None:
     obs = observe(
-        mx=mx("0 " + M365_MX), ns=ns(*M365_NS),
+        mx=mx("0 " + M365_MX),
+        ns=ns(*M365_NS),
         txt=txt("v=spf1 include:spf.protection.outlook.com -all", "MS=ms12345678"),
         names_=names(
             autodiscover=cname("autodiscover", "autodiscover.outlook.com"),
-            selector1__domainkey=cname("selector1._domainkey",
-                                       "selector1-contoso-com._domainkey.contoso.onmicrosoft.com"),
-            selector2__domainkey=cname("selector2._domainkey",
-                                       "selector2-contoso-com._domainkey.contoso.n-v1.dkim.mail.microsoft"),
+            selector1__domainkey=cname(
+                "selector1._domainkey", "selector1-contoso-com._domainkey.contoso.onmicrosoft.com"
+            ),
+            selector2__domainkey=cname(
+                "selector2._domainkey", "selector2-contoso-com._domainkey.contoso.n-v1.dkim.mail.microsoft"
+            ),
             _sipfederationtls__tcp=cname("_sipfederationtls._tcp", "sipfed.online.lync.com"),
             _sip__tls=cname("_sip._tls", "sipdir.online.lync.com"),
             sip=cname("sip", "sipdir.online.lync.com"),
@@ -166,11 +189,21 @@ def test_the_fixture_tenant_is_blocked_with_every_leftover() -> None:
             enterpriseregistration=cname("enterpriseregistration", "enterpriseregistration.windows.net"),
             enterpriseenrollment=cname("enterpriseenrollment", "enterpriseenrollment-s.manage.microsoft.com"),
             msoid=cname("msoid", "clientconfig.microsoftonline-p.net"),
-        ))
+        ),
+    )
     verdict, codes, c = run(obs)
     assert verdict is Verdict.BLOCKED
-    assert codes == {"MX_M365", "NS_M365", "SPF_M365", "VERIFY_TXT_M365", "AUTODISCOVER_M365", "DKIM_M365",
-                     "SIP_M365", "MDM_M365", "MSOID_M365"}
+    assert codes == {
+        "MX_M365",
+        "NS_M365",
+        "SPF_M365",
+        "VERIFY_TXT_M365",
+        "AUTODISCOVER_M365",
+        "DKIM_M365",
+        "SIP_M365",
+        "MDM_M365",
+        "MSOID_M365",
+    }
     assert len(by_code(c, "DKIM_M365")) == 2 and len(by_code(c, "SIP_M365")) == 4
     assert c.cloud == "worldwide"
     # every record that points at Microsoft is marked, including all four NS records
@@ -179,18 +212,21 @@ def test_the_fixture_tenant_is_blocked_with_every_leftover() -> None:
     assert "0 " + M365_MX in marked
 
 
-# -------------------------------------------------------------------------------------- every code, one by one
+# ------------------------------------------------------------------------------------- every code, one by one
 
 
-@pytest.mark.parametrize(("target", "cloud"), [
-    (M365_MX, "worldwide"),
-    ("contoso-com.o-v1.mx.microsoft", "worldwide"),
-    ("contoso.mail.protection.office365.us", "usgov"),
-    ("contoso-com.mail.protection.partner.outlook.cn", "china"),
-    ("contoso-com.mail.protection.outlook.de", "germany"),
-    ("mail.eo.outlook.com", "worldwide"),
-    ("CONTOSO-COM.MAIL.PROTECTION.OUTLOOK.COM.", "worldwide"),
-])
+@pytest.mark.parametrize(
+    ("target", "cloud"),
+    [
+        (M365_MX, "worldwide"),
+        ("contoso-com.o-v1.mx.microsoft", "worldwide"),
+        ("contoso.mail.protection.office365.us", "usgov"),
+        ("contoso-com.mail.protection.partner.outlook.cn", "china"),
+        ("contoso-com.mail.protection.outlook.de", "germany"),
+        ("mail.eo.outlook.com", "worldwide"),
+        ("CONTOSO-COM.MAIL.PROTECTION.OUTLOOK.COM.", "worldwide"),
+    ],
+)
 def test_mx_m365_per_cloud(target: str, cloud: str) -> None:
     verdict, codes, c = run(observe(mx=mx(target)))
     assert verdict is Verdict.BLOCKED and codes == {"MX_M365"}
@@ -214,19 +250,26 @@ def test_mx_cname_m365() -> None:
 
 def test_mx_cname_m365_at_the_end_of_a_chain() -> None:
     host = "mail.contoso.com"
-    hops = chain("mx", host, ans(host, "CNAME", rec(host, "CNAME", "relay.contoso.net")),
-                 ans("relay.contoso.net", "CNAME", rec("relay.contoso.net", "CNAME", M365_MX)))
+    hops = chain(
+        "mx",
+        host,
+        ans(host, "CNAME", rec(host, "CNAME", "relay.contoso.net")),
+        ans("relay.contoso.net", "CNAME", rec("relay.contoso.net", "CNAME", M365_MX)),
+    )
     verdict, codes, _ = run(observe(mx=mx(host), mx_hosts=(hops,)))
     assert verdict is Verdict.BLOCKED and codes == {"MX_CNAME_M365"}
 
 
-@pytest.mark.parametrize(("hosts", "cloud"), [
-    (M365_NS, "worldwide"),
-    (M365_NS[:2], "worldwide"),
-    (("NS1.BDM.MICROSOFTONLINE.COM.",), "worldwide"),
-    (("ns1.dns.partner.microsoftonline.cn", "ns2.dns.partner.microsoftonline.cn"), "china"),
-    ((NEW_NS[0], M365_NS[0]), "worldwide"),  # half-moved delegation
-])
+@pytest.mark.parametrize(
+    ("hosts", "cloud"),
+    [
+        (M365_NS, "worldwide"),
+        (M365_NS[:2], "worldwide"),
+        (("NS1.BDM.MICROSOFTONLINE.COM.",), "worldwide"),
+        (("ns1.dns.partner.microsoftonline.cn", "ns2.dns.partner.microsoftonline.cn"), "china"),
+        ((NEW_NS[0], M365_NS[0]), "worldwide"),  # half-moved delegation
+    ],
+)
 def test_ns_m365(hosts: tuple[str, ...], cloud: str) -> None:
     verdict, codes, c = run(observe(ns=ns(*hosts)))
     assert verdict is Verdict.BLOCKED and codes == {"NS_M365"}
@@ -244,26 +287,32 @@ def test_azure_dns_is_not_m365_hosting() -> None:
     assert verdict is Verdict.BLOCKED and codes == {"MX_M365"}
 
 
-@pytest.mark.parametrize(("texts", "code"), [
-    (("v=spf1 include:spf.protection.outlook.com -all",), "SPF_M365"),
-    (("v=spf1 redirect=spf.protection.office365.us",), "SPF_M365"),
-    (("v=spf1 ~INCLUDE:SPF.PROTECTION.PARTNER.OUTLOOK.CN ~all",), "SPF_M365"),
-    (("MS=ms12345678",), "VERIFY_TXT_M365"),
-    (("google-site-verification=abc", "MS=ms87654321"), "VERIFY_TXT_M365"),
-])
+@pytest.mark.parametrize(
+    ("texts", "code"),
+    [
+        (("v=spf1 include:spf.protection.outlook.com -all",), "SPF_M365"),
+        (("v=spf1 redirect=spf.protection.office365.us",), "SPF_M365"),
+        (("v=spf1 ~INCLUDE:SPF.PROTECTION.PARTNER.OUTLOOK.CN ~all",), "SPF_M365"),
+        (("MS=ms12345678",), "VERIFY_TXT_M365"),
+        (("google-site-verification=abc", "MS=ms87654321"), "VERIFY_TXT_M365"),
+    ],
+)
 def test_txt_leftovers(texts: tuple[str, ...], code: str) -> None:
     verdict, codes, c = run(observe(txt=txt(*texts)))
     assert verdict is Verdict.WARNING and codes == {code}, c.findings
 
 
-@pytest.mark.parametrize("text", [
-    "include:spf.protection.outlook.com",  # not SPF
-    "v=spf1 include:spf.protection.outlook.com.evil.net -all",
-    "v=spf1 include:spf.newmail.example -all",
-    "v=DMARC1; p=reject",
-    "MS=ms1234",
-    "hello\x1b[31m world",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "include:spf.protection.outlook.com",  # not SPF
+        "v=spf1 include:spf.protection.outlook.com.evil.net -all",
+        "v=spf1 include:spf.newmail.example -all",
+        "v=DMARC1; p=reject",
+        "MS=ms1234",
+        "hello\x1b[31m world",
+    ],
+)
 def test_txt_that_is_not_m365(text: str) -> None:
     verdict, codes, _ = run(observe(txt=txt(text)))
     assert verdict is Verdict.SAFE and codes == set()
@@ -274,20 +323,27 @@ def test_verify_mx_m365() -> None:
     assert verdict is Verdict.WARNING and codes == {"VERIFY_MX_M365"}
 
 
-@pytest.mark.parametrize(("prefix", "target", "code"), [
-    ("autodiscover", "autodiscover.outlook.com", "AUTODISCOVER_M365"),
-    ("autodiscover", "autodiscover-dod.office365.us", "AUTODISCOVER_M365"),
-    ("selector1._domainkey", "selector1-contoso-com._domainkey.contoso.onmicrosoft.com", "DKIM_M365"),
-    ("selector2._domainkey", "selector2-contoso-com._domainkey.contoso.r-v1.dkim.mail.microsoft", "DKIM_M365"),
-    ("_sipfederationtls._tcp", "sipfed.online.lync.com", "SIP_M365"),
-    ("_sip._tls", "sipdir.online.partner.lync.cn", "SIP_M365"),
-    ("sip", "sipdir.online.lync.com", "SIP_M365"),
-    ("lyncdiscover", "webdir.online.lync.com", "SIP_M365"),
-    ("enterpriseregistration", "enterpriseregistration.windows.net", "MDM_M365"),
-    ("enterpriseenrollment", "EnterpriseEnrollment-s.manage.microsoft.us.", "MDM_M365"),
-    ("msoid", "clientconfig.microsoftonline-p.net", "MSOID_M365"),
-    ("msoid", "clientconfig.partner.microsoftonline-p.net.cn", "MSOID_M365"),
-])
+@pytest.mark.parametrize(
+    ("prefix", "target", "code"),
+    [
+        ("autodiscover", "autodiscover.outlook.com", "AUTODISCOVER_M365"),
+        ("autodiscover", "autodiscover-dod.office365.us", "AUTODISCOVER_M365"),
+        ("selector1._domainkey", "selector1-contoso-com._domainkey.contoso.onmicrosoft.com", "DKIM_M365"),
+        (
+            "selector2._domainkey",
+            "selector2-contoso-com._domainkey.contoso.r-v1.dkim.mail.microsoft",
+            "DKIM_M365",
+        ),
+        ("_sipfederationtls._tcp", "sipfed.online.lync.com", "SIP_M365"),
+        ("_sip._tls", "sipdir.online.partner.lync.cn", "SIP_M365"),
+        ("sip", "sipdir.online.lync.com", "SIP_M365"),
+        ("lyncdiscover", "webdir.online.lync.com", "SIP_M365"),
+        ("enterpriseregistration", "enterpriseregistration.windows.net", "MDM_M365"),
+        ("enterpriseenrollment", "EnterpriseEnrollment-s.manage.microsoft.us.", "MDM_M365"),
+        ("msoid", "clientconfig.microsoftonline-p.net", "MSOID_M365"),
+        ("msoid", "clientconfig.partner.microsoftonline-p.net.cn", "MSOID_M365"),
+    ],
+)
 def test_leftover_names(prefix: str, target: str, code: str) -> None:
     key = prefix.replace(".", "_")
     verdict, codes, c = run(observe(names_=names(**{key: cname(prefix, target)})))
@@ -295,11 +351,14 @@ def test_leftover_names(prefix: str, target: str, code: str) -> None:
     assert all(s.m365 for s in c.records if s.record.target == _host(target))
 
 
-@pytest.mark.parametrize(("prefix", "target", "code"), [
-    ("autodiscover", M365_MX, "AUTODISCOVER_M365"),
-    ("msoid", "autodiscover.outlook.com", "MSOID_M365"),
-    ("sip", "enterpriseregistration.windows.net", "SIP_M365"),
-])
+@pytest.mark.parametrize(
+    ("prefix", "target", "code"),
+    [
+        ("autodiscover", M365_MX, "AUTODISCOVER_M365"),
+        ("msoid", "autodiscover.outlook.com", "MSOID_M365"),
+        ("sip", "enterpriseregistration.windows.net", "SIP_M365"),
+    ],
+)
 def test_a_leftover_name_pointing_at_another_kind_of_m365_host(prefix: str, target: str, code: str) -> None:
     """Fail closed: a name Microsoft 365 asked for that points at any Microsoft 365 host is a leftover."""
     key = prefix.replace(".", "_")
@@ -309,15 +368,24 @@ def test_a_leftover_name_pointing_at_another_kind_of_m365_host(prefix: str, targ
 
 def test_leftover_reached_through_a_cname_chain() -> None:
     name = f"autodiscover.{D}"
-    hops = chain("autodiscover", name, ans(name, "CNAME", rec(name, "CNAME", "autod.contoso.net")),
-                 ans("autod.contoso.net", "CNAME", rec("autod.contoso.net", "CNAME", "autodiscover.outlook.com")))
+    hops = chain(
+        "autodiscover",
+        name,
+        ans(name, "CNAME", rec(name, "CNAME", "autod.contoso.net")),
+        ans("autod.contoso.net", "CNAME", rec("autod.contoso.net", "CNAME", "autodiscover.outlook.com")),
+    )
     verdict, codes, _ = run(observe(names_=names(autodiscover=hops)))
     assert verdict is Verdict.WARNING and codes == {"AUTODISCOVER_M365"}
 
 
-@pytest.mark.parametrize("host", [
-    "mx0a-001.pphosted.com", "eu-smtp-inbound-1.mimecast.com", "d123.mx.barracudanetworks.com",
-])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "mx0a-001.pphosted.com",
+        "eu-smtp-inbound-1.mimecast.com",
+        "d123.mx.barracudanetworks.com",
+    ],
+)
 def test_mx_gateway(host: str) -> None:
     verdict, codes, c = run(observe(mx=mx(host)))
     assert verdict is Verdict.WARNING and codes == {"MX_GATEWAY"}
@@ -333,7 +401,9 @@ def test_mx_none_implicit() -> None:
     verdict, codes, c = run(observe(mx=ans(D, "MX"), a=ans(D, "A", rec(D, "A", "192.0.2.7"))))
     assert verdict is Verdict.WARNING and codes == {"MX_NONE_IMPLICIT"}
     assert "192.0.2.7" in by_code(c, "MX_NONE_IMPLICIT")[0].message
-    verdict, codes, _ = run(observe(mx=ans(D, "MX"), a=ans(D, "A"), aaaa=ans(D, "AAAA", rec(D, "AAAA", "2001:db8::7"))))
+    verdict, codes, _ = run(
+        observe(mx=ans(D, "MX"), a=ans(D, "A"), aaaa=ans(D, "AAAA", rec(D, "AAAA", "2001:db8::7")))
+    )
     assert codes == {"MX_NONE_IMPLICIT"}
 
 
@@ -358,8 +428,8 @@ def test_mx_null_mixed_with_others_is_reported_and_the_others_still_count() -> N
 
 @pytest.mark.parametrize("target", ["192.0.2.25", "40.107.22.33", "127.0.0.1"])
 def test_mx_pointing_at_an_ip_literal_is_not_safe(target: str) -> None:
-    """An MX must name a host (RFC 5321 5.1). Some senders deliver to the literal anyway, and an address could be
-    Exchange Online's: whose server it is cannot be told from DNS, so it is a warning, never safe."""
+    """An MX must name a host (RFC 5321 5.1). Some senders deliver to the literal anyway, and an address could
+    be Exchange Online's: whose server it is cannot be told from DNS, so it is a warning, never safe."""
     verdict, codes, c = run(observe(mx=mx(target)))
     assert verdict is Verdict.WARNING and codes == {"LOOKUP_FAILED"}
     (f,) = by_code(c, "LOOKUP_FAILED")
@@ -377,14 +447,21 @@ def test_subdomain_input() -> None:
 
 
 def test_out_of_zone() -> None:
-    verdict, codes, _ = run(observe(mx=mx("mx.elsewhere.example"), mx_hosts=(), skipped=("mx.elsewhere.example",)))
+    verdict, codes, _ = run(
+        observe(mx=mx("mx.elsewhere.example"), mx_hosts=(), skipped=("mx.elsewhere.example",))
+    )
     assert codes == {"OUT_OF_ZONE"} and verdict is Verdict.SAFE
 
 
 def test_domain_nxdomain() -> None:
-    obs = observe(mx=ans(D, "MX", rcode="NXDOMAIN", zone="com"), ns=ans(D, "NS", rcode="NXDOMAIN", zone="com"),
-                  txt=ans(D, "TXT", rcode="NXDOMAIN"), a=ans(D, "A", rcode="NXDOMAIN"),
-                  aaaa=ans(D, "AAAA", rcode="NXDOMAIN"), mx_hosts=())
+    obs = observe(
+        mx=ans(D, "MX", rcode="NXDOMAIN", zone="com"),
+        ns=ans(D, "NS", rcode="NXDOMAIN", zone="com"),
+        txt=ans(D, "TXT", rcode="NXDOMAIN"),
+        a=ans(D, "A", rcode="NXDOMAIN"),
+        aaaa=ans(D, "AAAA", rcode="NXDOMAIN"),
+        mx_hosts=(),
+    )
     verdict, codes, c = run(obs)
     assert verdict is Verdict.UNKNOWN and codes == {"DOMAIN_NXDOMAIN"}
     assert not c.decisive
@@ -399,10 +476,16 @@ def test_input_invalid() -> None:
 # ------------------------------------------------------------------------------------------------ failures
 
 
-@pytest.mark.parametrize("reason", [
-    "timed out: the resolver did not answer in time", "no server could answer: SERVFAIL",
-    "no server could answer: REFUSED", "FormError: garbage", "no time left before the deadline (--timeout)",
-])
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "timed out: the resolver did not answer in time",
+        "no server could answer: SERVFAIL",
+        "no server could answer: REFUSED",
+        "FormError: garbage",
+        "no time left before the deadline (--timeout)",
+    ],
+)
 def test_failed_mx_is_unknown(reason: str) -> None:
     verdict, codes, c = run(observe(mx=und(D, "MX", reason)))
     assert verdict is Verdict.UNKNOWN and codes == {"LOOKUP_FAILED"}
@@ -437,17 +520,23 @@ def test_failed_txt_is_a_warning() -> None:
     assert by_code(c, "LOOKUP_FAILED")[0].severity is Severity.WARNING
 
 
-@pytest.mark.parametrize(("prefix", "failure"), [
-    ("autodiscover", "timed out"),
-    ("selector1._domainkey", "no server could answer: SERVFAIL"),
-    ("msoid", "CNAME loop at msoid.contoso.com"),
-    ("sip", "CNAME chain longer than 8 hops"),
-])
+@pytest.mark.parametrize(
+    ("prefix", "failure"),
+    [
+        ("autodiscover", "timed out"),
+        ("selector1._domainkey", "no server could answer: SERVFAIL"),
+        ("msoid", "CNAME loop at msoid.contoso.com"),
+        ("sip", "CNAME chain longer than 8 hops"),
+    ],
+)
 def test_failed_leftover_is_a_warning(prefix: str, failure: str) -> None:
     kind, rdtype = next((k, t) for p, k, t in M365_NAMES if p == prefix)
     name = f"{prefix}.{D}"
-    lookups: tuple[Lookup, ...] = (und(name, rdtype, failure),) if "loop" not in failure and "hops" not in failure \
+    lookups: tuple[Lookup, ...] = (
+        (und(name, rdtype, failure),)
+        if "loop" not in failure and "hops" not in failure
         else (ans(name, "CNAME", rec(name, "CNAME", name)),)
+    )
     broken = chain(kind, name, *lookups, failure=failure)
     verdict, codes, c = run(observe(names_=names(**{prefix.replace(".", "_"): broken})))
     assert verdict is Verdict.WARNING and codes == {"LOOKUP_FAILED"}
@@ -461,8 +550,13 @@ def test_failed_mx_host_cname_is_unknown() -> None:
     broken = chain("mx", host, und(host, "CNAME"), failure="timed out")
     verdict, codes, c = run(observe(mx=mx(host), mx_hosts=(broken,)))
     assert verdict is Verdict.UNKNOWN and codes == {"LOOKUP_FAILED"}
-    loop = chain("mx", host, ans(host, "CNAME", rec(host, "CNAME", "b.contoso.com")),
-                 ans("b.contoso.com", "CNAME", rec("b.contoso.com", "CNAME", host)), failure=f"CNAME loop at {host}")
+    loop = chain(
+        "mx",
+        host,
+        ans(host, "CNAME", rec(host, "CNAME", "b.contoso.com")),
+        ans("b.contoso.com", "CNAME", rec("b.contoso.com", "CNAME", host)),
+        failure=f"CNAME loop at {host}",
+    )
     verdict, _, _ = run(observe(mx=mx(host), mx_hosts=(loop,)))
     assert verdict is Verdict.UNKNOWN
 
@@ -478,9 +572,16 @@ def test_an_odd_rcode_in_an_answer_is_never_decisive() -> None:
 
 
 def test_every_lookup_failed_at_once() -> None:
-    obs = Observations(D, None, und(D, "MX"), und(D, "NS"), und(D, "TXT"), und(D, "A"), und(D, "AAAA"),
-                       names=tuple(chain(k, f"{p}.{D}", und(f"{p}.{D}", t), failure="timed out")
-                                   for p, k, t in M365_NAMES))
+    obs = Observations(
+        D,
+        None,
+        und(D, "MX"),
+        und(D, "NS"),
+        und(D, "TXT"),
+        und(D, "A"),
+        und(D, "AAAA"),
+        names=tuple(chain(k, f"{p}.{D}", und(f"{p}.{D}", t), failure="timed out") for p, k, t in M365_NAMES),
+    )
     verdict, codes, c = run(obs)
     assert verdict is Verdict.UNKNOWN and codes == {"LOOKUP_FAILED"}
     assert len(c.findings) == 3 + len(M365_NAMES)
@@ -489,11 +590,17 @@ def test_every_lookup_failed_at_once() -> None:
 # ---------------------------------------------------------------------------------------------- lookalikes
 
 
-@pytest.mark.parametrize("host", [
-    "x.mail.protection.outlook.com.evil.net", "mail.protection-outlook.com", "outlook.com.evil",
-    "contoso-com.mail.protection.outlook.com.attacker.example", "xmail.protection.outlook.com",
-    "live-com.olc.protection.outlook.com",
-])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "x.mail.protection.outlook.com.evil.net",
+        "mail.protection-outlook.com",
+        "outlook.com.evil",
+        "contoso-com.mail.protection.outlook.com.attacker.example",
+        "xmail.protection.outlook.com",
+        "live-com.olc.protection.outlook.com",
+    ],
+)
 def test_lookalike_mx_is_not_m365(host: str) -> None:
     verdict, codes, c = run(observe(mx=mx(host)))
     assert verdict is Verdict.SAFE and codes == set()
@@ -506,8 +613,9 @@ def test_lookalike_ns_is_not_m365(host: str) -> None:
     assert verdict is Verdict.SAFE and codes == set()
 
 
-@pytest.mark.parametrize("target", ["autodiscover.outlook.com.evil.net", "autodiscover-outlook.com",
-                                    "x.onmicrosoft.com.evil"])
+@pytest.mark.parametrize(
+    "target", ["autodiscover.outlook.com.evil.net", "autodiscover-outlook.com", "x.onmicrosoft.com.evil"]
+)
 def test_lookalike_leftovers(target: str) -> None:
     verdict, codes, _ = run(observe(names_=names(autodiscover=cname("autodiscover", target))))
     assert verdict is Verdict.SAFE and codes == set()
@@ -516,7 +624,9 @@ def test_lookalike_leftovers(target: str) -> None:
 def test_records_of_other_types_at_the_leftover_names_are_ignored() -> None:
     name = f"autodiscover.{D}"
     a_only = chain("autodiscover", name, ans(name, "CNAME"))  # NODATA: an A record lives there
-    txt_there = chain("autodiscover", name, ans(name, "CNAME", Record(name, "TXT", "autodiscover.outlook.com")))
+    txt_there = chain(
+        "autodiscover", name, ans(name, "CNAME", Record(name, "TXT", "autodiscover.outlook.com"))
+    )
     for c in (a_only, txt_there):
         verdict, codes, _ = run(observe(names_=names(autodiscover=c)))
         assert verdict is Verdict.SAFE and codes == set()
@@ -526,43 +636,89 @@ def test_records_of_other_types_at_the_leftover_names_are_ignored() -> None:
 
 
 def _soa(zone: str, serial: int, aa: bool = True) -> Answered:
-    return Answered(zone, "SOA", (Record(zone, "SOA", f"ns1.{zone} h.{zone} {serial} 3600 600 86400 300", 3600),),
-                    "NOERROR", None, None, None, aa)
+    return Answered(
+        zone,
+        "SOA",
+        (Record(zone, "SOA", f"ns1.{zone} h.{zone} {serial} 3600 600 86400 300", 3600),),
+        "NOERROR",
+        None,
+        None,
+        None,
+        aa,
+    )
 
 
-def _view(host: str, address: str, *, serial: int = 1, aa: bool = True, ns_hosts: tuple[str, ...] = NEW_NS,
-          mx_target: str = NEW_MX, silent: bool = False) -> ServerView:
+def _view(
+    host: str,
+    address: str,
+    *,
+    serial: int = 1,
+    aa: bool = True,
+    ns_hosts: tuple[str, ...] = NEW_NS,
+    mx_target: str = NEW_MX,
+    silent: bool = False,
+) -> ServerView:
     if silent:
         gone = [Undetermined(D, t, "no answer (timed out)", address, None, True) for t in ("SOA", "NS", "MX")]
         return ServerView(host, address, *gone)
-    return ServerView(host, address, _soa(D, serial, aa),
-                      Answered(D, "NS", tuple(rec(D, "NS", h) for h in ns_hosts), "NOERROR", None, address, None, aa),
-                      Answered(D, "MX", (rec(D, "MX", f"10 {mx_target}"),), "NOERROR", None, address, None, aa))
+    return ServerView(
+        host,
+        address,
+        _soa(D, serial, aa),
+        Answered(D, "NS", tuple(rec(D, "NS", h) for h in ns_hosts), "NOERROR", None, address, None, aa),
+        Answered(D, "MX", (rec(D, "MX", f"10 {mx_target}"),), "NOERROR", None, address, None, aa),
+    )
 
 
-def _delegation(parent_ns: tuple[str, ...] = NEW_NS, servers: tuple[ServerView, ...] | None = None,
-                **kw: Any) -> Delegation:
+def _delegation(
+    parent_ns: tuple[str, ...] = NEW_NS, servers: tuple[ServerView, ...] | None = None, **kw: Any
+) -> Delegation:
     if servers is None:
         servers = tuple(_view(h, f"192.0.2.{i + 1}") for i, h in enumerate(parent_ns))
     return Delegation(D, "com", (), tuple(rec(D, "NS", h) for h in parent_ns), (), servers, **kw)
 
 
-@pytest.mark.parametrize(("delegation", "code", "verdict"), [
-    (_delegation(failure="no parent server answered"), "AUTHORITATIVE_SKIPPED", Verdict.SAFE),
-    (_delegation(M365_NS[:2]), "NS_PARENT_M365", Verdict.BLOCKED),
-    (_delegation(servers=(_view(NEW_NS[0], "192.0.2.1", ns_hosts=M365_NS[:2]),)), "NS_CHILD_STALE",
-     Verdict.WARNING),
-    (_delegation(servers=(_view(NEW_NS[0], "192.0.2.1", ns_hosts=("ns9.other.example",)),)), "NS_MISMATCH",
-     Verdict.WARNING),
-    (_delegation(servers=(_view(NEW_NS[0], "192.0.2.1"), _view(NEW_NS[1], "192.0.2.2", aa=False))), "NS_LAME",
-     Verdict.WARNING),
-    (_delegation(servers=(_view(NEW_NS[0], "192.0.2.1"), _view(NEW_NS[1], "192.0.2.2", silent=True))),
-     "NS_UNREACHABLE", Verdict.WARNING),
-    (_delegation(servers=(_view(NEW_NS[0], "192.0.2.1", serial=1), _view(NEW_NS[1], "192.0.2.2", serial=2))),
-     "SERIAL_MISMATCH", Verdict.SAFE),
-    (_delegation(servers=(_view(NEW_NS[0], "192.0.2.1"), _view(NEW_NS[1], "192.0.2.2", mx_target=M365_MX))),
-     "MX_INCONSISTENT", Verdict.BLOCKED),
-])
+@pytest.mark.parametrize(
+    ("delegation", "code", "verdict"),
+    [
+        (_delegation(failure="no parent server answered"), "AUTHORITATIVE_SKIPPED", Verdict.SAFE),
+        (_delegation(M365_NS[:2]), "NS_PARENT_M365", Verdict.BLOCKED),
+        (
+            _delegation(servers=(_view(NEW_NS[0], "192.0.2.1", ns_hosts=M365_NS[:2]),)),
+            "NS_CHILD_STALE",
+            Verdict.WARNING,
+        ),
+        (
+            _delegation(servers=(_view(NEW_NS[0], "192.0.2.1", ns_hosts=("ns9.other.example",)),)),
+            "NS_MISMATCH",
+            Verdict.WARNING,
+        ),
+        (
+            _delegation(servers=(_view(NEW_NS[0], "192.0.2.1"), _view(NEW_NS[1], "192.0.2.2", aa=False))),
+            "NS_LAME",
+            Verdict.WARNING,
+        ),
+        (
+            _delegation(servers=(_view(NEW_NS[0], "192.0.2.1"), _view(NEW_NS[1], "192.0.2.2", silent=True))),
+            "NS_UNREACHABLE",
+            Verdict.WARNING,
+        ),
+        (
+            _delegation(
+                servers=(_view(NEW_NS[0], "192.0.2.1", serial=1), _view(NEW_NS[1], "192.0.2.2", serial=2))
+            ),
+            "SERIAL_MISMATCH",
+            Verdict.SAFE,
+        ),
+        (
+            _delegation(
+                servers=(_view(NEW_NS[0], "192.0.2.1"), _view(NEW_NS[1], "192.0.2.2", mx_target=M365_MX))
+            ),
+            "MX_INCONSISTENT",
+            Verdict.BLOCKED,
+        ),
+    ],
+)
 def test_delegation_codes(delegation: Delegation, code: str, verdict: Verdict) -> None:
     got, codes, c = run(observe(delegation=delegation))
     assert code in codes, c.findings
@@ -574,7 +730,7 @@ def test_required_delegation_failure_is_unknown() -> None:
     assert got is Verdict.UNKNOWN and "LOOKUP_FAILED" in codes
 
 
-# -------------------------------------------------------------------- CACHE_PENDING (added by the check service)
+# ----------------------------------------------------------------- CACHE_PENDING (added by the check service)
 
 
 class DictSource:
@@ -593,13 +749,22 @@ class DictSource:
 
 
 def test_cache_pending() -> None:
-    src = DictSource({(D, "MX"): mx(NEW_MX), (D, "NS"): ns(*NEW_NS), (D, "TXT"): txt(), (D, "A"): ans(D, "A"),
-                      (D, "AAAA"): ans(D, "AAAA"), (NEW_MX, "CNAME"): ans(NEW_MX, "CNAME")})
+    src = DictSource(
+        {
+            (D, "MX"): mx(NEW_MX),
+            (D, "NS"): ns(*NEW_NS),
+            (D, "TXT"): txt(),
+            (D, "A"): ans(D, "A"),
+            (D, "AAAA"): ans(D, "AAAA"),
+            (NEW_MX, "CNAME"): ans(NEW_MX, "CNAME"),
+        }
+    )
     target = Target(D, D, D)
     done = asyncio.run(check(target, src, Options(timeout=2, mode="resolver")))
     assert done.verdict is Verdict.SAFE, done.findings
-    pending = asyncio.run(check(target, src, Options(timeout=2, mode="resolver",
-                                                     changed_at=datetime.now(timezone.utc))))
+    pending = asyncio.run(
+        check(target, src, Options(timeout=2, mode="resolver", changed_at=datetime.now(UTC)))
+    )
     assert pending.verdict is Verdict.WARNING
     assert [f.code for f in pending.findings] == ["CACHE_PENDING"]
 

@@ -1,13 +1,13 @@
 """Hostile and broken DNS through a fake resolver (tests/fakeserver.py): what Knot cannot be made to send.
 
 Each scenario is one domain whose answers misbehave in one way: a wrong ID, a wrong question, garbage, a TCP
-fallback that hangs up or sends garbage, REFUSED, SERVFAIL, a slow drip, silence, CNAME loops and long chains, an
-answer for another name, odd rdata, huge RRsets. All scenarios run at once (one deadline), through the real
-ResolverSource and plan.collect, and every one must come out as anything but "safe" when it cannot be told, within
---timeout + 10% + 0.5 s. A few run through the installed `dnscheck` command as well.
+fallback that hangs up or sends garbage, REFUSED, SERVFAIL, a slow drip, silence, CNAME loops and long chains,
+an answer for another name, odd rdata, huge RRsets. All scenarios run at once (one deadline), through the real
+ResolverSource and plan.collect, and every one must come out as anything but "safe" when it cannot be told,
+within --timeout + 10% + 0.5 s. A few run through the installed `dnscheck` command as well.
 
-Nothing here sends a packet anywhere but 127.0.0.1: the in-process checks run under `no_offsite_packets()`, and the
-subprocess runs use --mode resolver or a server that never answers (so there is no address to probe).
+Nothing here sends a packet anywhere but 127.0.0.1: the in-process checks run under `no_offsite_packets()`,
+and the subprocess runs use --mode resolver or a server that never answers (so there is no address to probe).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import dns.message
@@ -37,12 +37,23 @@ from tests.fakeserver import Data, FakeServer, no_offsite_packets, response, rrs
 from tests.schema import validate_output
 
 TIMEOUT = 0.8  # for the scenarios that can only end at the deadline
-ANSWERED_TIMEOUT = 3.0  # for the others: generous, so that a loaded machine cannot turn an answer into a timeout
+ANSWERED_TIMEOUT = (
+    3.0  # for the others: generous, so that a loaded machine cannot turn an answer into a timeout
+)
 BOUND = TIMEOUT * 1.1 + 0.5  # the promise: --timeout + 10% + 0.5 s
 PARALLEL = 8  # checks at once: the fake server and the checks share one interpreter
 # faults that leave the client nothing to do but wait for the deadline
-SILENT = {"wrong-id", "wrong-question", "garbage", "noise", "short-header", "tc-then-short-frame",
-          "tc-then-silence", "slow-drip", "never"}
+SILENT = {
+    "wrong-id",
+    "wrong-question",
+    "garbage",
+    "noise",
+    "short-header",
+    "tc-then-short-frame",
+    "tc-then-silence",
+    "slow-drip",
+    "never",
+}
 NEW_MX = "10 mx1.newmail.example."
 M365_MX = "0 contoso-com.mail.protection.outlook.com."
 
@@ -52,10 +63,22 @@ HOSTILE_TXT = (
 )
 
 
-def healthy(domain: str, *, mx: str = NEW_MX, txt: tuple[str, ...] = ('"v=spf1 include:spf.newmail.example -all"',),
-            extra: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
-    records = {domain: [f"MX {mx}", "NS ns1.newdns.example.", "NS ns2.newdns.example.", "A 192.0.2.10",
-                        *(f"TXT {t}" for t in txt)]}
+def healthy(
+    domain: str,
+    *,
+    mx: str = NEW_MX,
+    txt: tuple[str, ...] = ('"v=spf1 include:spf.newmail.example -all"',),
+    extra: dict[str, list[str]] | None = None,
+) -> dict[str, list[str]]:
+    records = {
+        domain: [
+            f"MX {mx}",
+            "NS ns1.newdns.example.",
+            "NS ns2.newdns.example.",
+            "A 192.0.2.10",
+            *(f"TXT {t}" for t in txt),
+        ]
+    }
     records.update(extra or {})
     return records
 
@@ -102,7 +125,7 @@ def _ns_fault(name: str, handler: fs.Handler) -> tuple[str, Scenario]:
 
 def _chain(domain: str, prefix: str, n: int) -> dict[str, list[str]]:
     hops = [f"{prefix}.{domain}"] + [f"hop{i}.{domain}" for i in range(1, n + 1)]
-    out = {a: [f"CNAME {b}."] for a, b in zip(hops, hops[1:])}
+    out = {a: [f"CNAME {b}."] for a, b in zip(hops, hops[1:], strict=False)}
     out[hops[-1]] = ["A 192.0.2.20"]
     return out
 
@@ -140,58 +163,116 @@ def _scenarios() -> dict[str, Scenario]:
     for name in ("wrong-id", "garbage", "refused", "servfail", "tc-then-close", "never", "unrelated-answer"):
         d, sc = _ns_fault(name, FAULTS[name])
         s[d] = sc
-    s["all-dead.com"] = Scenario(healthy("all-dead.com"), {("all-dead.com", "*"): fs.never}, Verdict.UNKNOWN,
-                                 failed_severity=Severity.UNKNOWN)
+    s["all-dead.com"] = Scenario(
+        healthy("all-dead.com"),
+        {("all-dead.com", "*"): fs.never},
+        Verdict.UNKNOWN,
+        failed_severity=Severity.UNKNOWN,
+    )
     # a leftover name that fails: a warning, never safe
     d = "leftover-servfail.com"
-    s[d] = Scenario(healthy(d), {(f"autodiscover.{d}", "CNAME"): fs.servfail}, Verdict.WARNING,
-                    codes={"LOOKUP_FAILED"}, failed_severity=Severity.WARNING)
+    s[d] = Scenario(
+        healthy(d),
+        {(f"autodiscover.{d}", "CNAME"): fs.servfail},
+        Verdict.WARNING,
+        codes={"LOOKUP_FAILED"},
+        failed_severity=Severity.WARNING,
+    )
     d = "leftover-garbage.com"
-    s[d] = Scenario(healthy(d), {(f"msoid.{d}", "CNAME"): fs.truncated(fs.garbage)}, Verdict.WARNING,
-                    codes={"LOOKUP_FAILED"}, failed_severity=Severity.WARNING)
+    s[d] = Scenario(
+        healthy(d),
+        {(f"msoid.{d}", "CNAME"): fs.truncated(fs.garbage)},
+        Verdict.WARNING,
+        codes={"LOOKUP_FAILED"},
+        failed_severity=Severity.WARNING,
+    )
     # CNAME loops and long chains
     d = "leftover-loop.com"
-    s[d] = Scenario(healthy(d, extra={f"autodiscover.{d}": [f"CNAME a.{d}."], f"a.{d}": [f"CNAME autodiscover.{d}."]}),
-                    verdict=Verdict.WARNING, codes={"LOOKUP_FAILED"}, failed_severity=Severity.WARNING)
+    s[d] = Scenario(
+        healthy(d, extra={f"autodiscover.{d}": [f"CNAME a.{d}."], f"a.{d}": [f"CNAME autodiscover.{d}."]}),
+        verdict=Verdict.WARNING,
+        codes={"LOOKUP_FAILED"},
+        failed_severity=Severity.WARNING,
+    )
     d = "leftover-long.com"
-    s[d] = Scenario(healthy(d, extra=_chain(d, "autodiscover", 12)), verdict=Verdict.WARNING,
-                    codes={"LOOKUP_FAILED"}, failed_severity=Severity.WARNING)
+    s[d] = Scenario(
+        healthy(d, extra=_chain(d, "autodiscover", 12)),
+        verdict=Verdict.WARNING,
+        codes={"LOOKUP_FAILED"},
+        failed_severity=Severity.WARNING,
+    )
     d = "leftover-long-m365.com"  # the end of a long chain could have been Microsoft's
-    s[d] = Scenario(healthy(d, extra={**_chain(d, "autodiscover", 12), f"hop12.{d}": ["CNAME autodiscover.outlook.com."]}),
-                    verdict=(Verdict.WARNING,), must={"LOOKUP_FAILED"})
+    s[d] = Scenario(
+        healthy(
+            d, extra={**_chain(d, "autodiscover", 12), f"hop12.{d}": ["CNAME autodiscover.outlook.com."]}
+        ),
+        verdict=(Verdict.WARNING,),
+        must={"LOOKUP_FAILED"},
+    )
     d = "mxhost-loop.com"
-    s[d] = Scenario(healthy(d, mx=f"10 mail.{d}.", extra={f"mail.{d}": [f"CNAME m2.{d}."],
-                                                          f"m2.{d}": [f"CNAME mail.{d}."]}),
-                    verdict=Verdict.UNKNOWN, failed_severity=Severity.UNKNOWN)
+    s[d] = Scenario(
+        healthy(
+            d, mx=f"10 mail.{d}.", extra={f"mail.{d}": [f"CNAME m2.{d}."], f"m2.{d}": [f"CNAME mail.{d}."]}
+        ),
+        verdict=Verdict.UNKNOWN,
+        failed_severity=Severity.UNKNOWN,
+    )
     d = "mxhost-long.com"
-    s[d] = Scenario(healthy(d, mx=f"10 mail.{d}.", extra=_chain(d, "mail", 12)), verdict=Verdict.UNKNOWN,
-                    failed_severity=Severity.UNKNOWN)
+    s[d] = Scenario(
+        healthy(d, mx=f"10 mail.{d}.", extra=_chain(d, "mail", 12)),
+        verdict=Verdict.UNKNOWN,
+        failed_severity=Severity.UNKNOWN,
+    )
     d = "mxhost-cname-m365.com"
-    s[d] = Scenario(healthy(d, mx=f"10 mail.{d}.", extra={f"mail.{d}": ["CNAME contoso-com.mail.protection.outlook.com."]}),
-                    verdict=Verdict.BLOCKED, codes={"MX_CNAME_M365"})
+    s[d] = Scenario(
+        healthy(
+            d, mx=f"10 mail.{d}.", extra={f"mail.{d}": ["CNAME contoso-com.mail.protection.outlook.com."]}
+        ),
+        verdict=Verdict.BLOCKED,
+        codes={"MX_CNAME_M365"},
+    )
     d = "apex-loop.com"  # the domain itself is a CNAME loop: the resolver says SERVFAIL
-    s[d] = Scenario({d: [f"CNAME x.{d}."], f"x.{d}": [f"CNAME {d}."]}, verdict=Verdict.UNKNOWN,
-                    failed_severity=Severity.UNKNOWN)
+    s[d] = Scenario(
+        {d: [f"CNAME x.{d}."], f"x.{d}": [f"CNAME {d}."]},
+        verdict=Verdict.UNKNOWN,
+        failed_severity=Severity.UNKNOWN,
+    )
     # odd but legal data
     d = "null-mixed.com"
-    s[d] = Scenario(healthy(d, extra={d: ["MX 0 .", f"MX {M365_MX}", "NS ns1.newdns.example.", "A 192.0.2.10"]}),
-                    verdict=Verdict.BLOCKED, must={"MX_NULL", "MX_M365"})
+    s[d] = Scenario(
+        healthy(d, extra={d: ["MX 0 .", f"MX {M365_MX}", "NS ns1.newdns.example.", "A 192.0.2.10"]}),
+        verdict=Verdict.BLOCKED,
+        must={"MX_NULL", "MX_M365"},
+    )
     d = "null-only.com"
     s[d] = Scenario(healthy(d, mx="0 ."), verdict=Verdict.SAFE, codes={"MX_NULL"})
     d = "mx-ip-literal.com"
-    s[d] = Scenario(healthy(d, mx="10 192.0.2.25."), verdict=Verdict.WARNING, codes={"LOOKUP_FAILED"},
-                    failed_severity=Severity.WARNING)
+    s[d] = Scenario(
+        healthy(d, mx="10 192.0.2.25."),
+        verdict=Verdict.WARNING,
+        codes={"LOOKUP_FAILED"},
+        failed_severity=Severity.WARNING,
+    )
     d = "nxdomain-apex.com"
-    s[d] = Scenario({f"other.{d}": ["A 192.0.2.1"]}, faults={(d, "*"): lambda q, w, t: response(q, 3)},
-                    verdict=Verdict.UNKNOWN, codes={"DOMAIN_NXDOMAIN"})
+    s[d] = Scenario(
+        {f"other.{d}": ["A 192.0.2.1"]},
+        faults={(d, "*"): lambda q, w, t: response(q, 3)},
+        verdict=Verdict.UNKNOWN,
+        codes={"DOMAIN_NXDOMAIN"},
+    )
     # a huge TXT RRset: truncated over UDP, complete over TCP, and the M365 include in it is found
     d = "huge-txt.com"
-    big = tuple(f'"filler-{i:03d}-{"x" * 90}"' for i in range(40)) + ('"v=spf1 include:spf.protection.outlook.com -all"',)
+    big = tuple(f'"filler-{i:03d}-{"x" * 90}"' for i in range(40)) + (
+        '"v=spf1 include:spf.protection.outlook.com -all"',
+    )
     s[d] = Scenario(healthy(d, txt=big), verdict=Verdict.WARNING, codes={"SPF_M365"})
     # hostile TXT content
     d = "hostile-txt.com"
-    s[d] = Scenario(healthy(d, txt=(HOSTILE_TXT, '"v=spf1 include:spf.newmail.example -all"')),
-                    verdict=Verdict.SAFE, codes=set())
+    s[d] = Scenario(
+        healthy(d, txt=(HOSTILE_TXT, '"v=spf1 include:spf.newmail.example -all"')),
+        verdict=Verdict.SAFE,
+        codes=set(),
+    )
     return s
 
 
@@ -224,7 +305,8 @@ def ran() -> Iterator[Ran]:
         assert isinstance(t, Target)
         timeout = TIMEOUT if _silent(domain) else ANSWERED_TIMEOUT
         async with sem if not _silent(domain) else contextlib.nullcontext():  # the silent ones only wait
-            # one resolver per domain: the per-server query limit must not make domains wait for each other here
+            # one resolver per domain: the per-server query limit must not make domains wait for each other
+            # here
             src = ResolverSource(make_resolver([srv.address], timeout))
             start = time.monotonic()
             result = await check(t, src, Options(timeout=timeout, mode="resolver", explain=True))
@@ -263,7 +345,9 @@ def test_scenario(ran: Ran, domain: str) -> None:
             assert f.message and "Traceback" not in f.message
 
 
-@pytest.mark.parametrize("domain", [d for d in SCENARIOS if d.startswith(("mx-wrong", "ns-wrong", "mx-tc-then-wrong"))])
+@pytest.mark.parametrize(
+    "domain", [d for d in SCENARIOS if d.startswith(("mx-wrong", "ns-wrong", "mx-tc-then-wrong"))]
+)
 def test_spoofed_answers_are_never_taken(ran: Ran, domain: str) -> None:
     """A wrong-ID or wrong-question answer carried an Exchange Online MX (or another name's A): it must be
     dropped, not believed."""
@@ -301,7 +385,7 @@ def test_tcp_faults_were_reached_over_tcp(ran: Ran) -> None:
         assert ("tcp", d) in asked, d
 
 
-# ------------------------------------------------------------------------------------------ hostile TXT output
+# ----------------------------------------------------------------------------------------- hostile TXT output
 
 
 def _render(fmt: str, results: list[Result]) -> str:
@@ -316,14 +400,24 @@ def _render(fmt: str, results: list[Result]) -> str:
     return out.getvalue()
 
 
-_RAW_CONTROLS = {chr(c) for c in range(0x20) if chr(c) not in "\n"} | {chr(0x7f)} | {chr(c) for c in range(0x80, 0xa0)}
+_RAW_CONTROLS = (
+    {chr(c) for c in range(0x20) if chr(c) not in "\n"} | {chr(0x7F)} | {chr(c) for c in range(0x80, 0xA0)}
+)
 _BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 
 
 def test_hostile_txt_is_kept_verbatim_in_the_data(ran: Ran) -> None:
     r = ran.results["hostile-txt.com"]
     (hostile,) = [s.record.value for s in r.records if s.record.type == "TXT" and "SAFE" in s.record.value]
-    for piece in ("\x1b[2J", "\x08\r\nInjected: line", "\x00nul", "\u202eevil-rtl", "\x9bc1-csi", "\x07bell", "\ufffd"):
+    for piece in (
+        "\x1b[2J",
+        "\x08\r\nInjected: line",
+        "\x00nul",
+        "\u202eevil-rtl",
+        "\x9bc1-csi",
+        "\x07bell",
+        "\ufffd",
+    ):
         assert piece in hostile, piece  # undecodable bytes become U+FFFD, never a crash
 
 
@@ -382,7 +476,9 @@ def test_cli_time_bound_against_a_silent_server_probing_the_delegation(startup: 
     """--mode auto (the default): the resolver never answers, so there is no zone and nothing to probe."""
     timeout = 0.6
     with FakeServer(fs.never) as srv:
-        p, wall = _run(["check", "contoso.com", "--resolver", srv.spec, "--timeout", str(timeout), "-f", "json"])
+        p, wall = _run(
+            ["check", "contoso.com", "--resolver", srv.spec, "--timeout", str(timeout), "-f", "json"]
+        )
     assert p.returncode == 3, p.stderr
     (result,) = validate_output(p.stdout, "json")
     assert result["verdict"] == "unknown"
@@ -393,8 +489,9 @@ def test_cli_time_bound_against_a_silent_server_probing_the_delegation(startup: 
 
 
 @needs_cli
-def test_cli_batch_with_dead_and_dripping_domains_finishes_in_bounded_time(tmp_path: pytest.TempPathFactory,
-                                                                           startup: float) -> None:
+def test_cli_batch_with_dead_and_dripping_domains_finishes_in_bounded_time(
+    tmp_path: pytest.TempPathFactory, startup: float
+) -> None:
     """Ten domains, one of which never answers and one that drips its answers: every line gets a result, each
     within its deadline, and the run takes one deadline, not one per dead domain."""
     timeout = 0.6
@@ -402,13 +499,29 @@ def test_cli_batch_with_dead_and_dripping_domains_finishes_in_bounded_time(tmp_p
     records: dict[str, list[str]] = {}
     for d in live:
         records.update(healthy(d))
-    data = Data(records, zones=(*live, "dead.com", "drip.com"),
-                faults={("dead.com", "*"): fs.never, ("drip.com", "*"): fs.drip(0.2)})
+    data = Data(
+        records,
+        zones=(*live, "dead.com", "drip.com"),
+        faults={("dead.com", "*"): fs.never, ("drip.com", "*"): fs.drip(0.2)},
+    )
     inp = tmp_path / "domains.txt"  # type: ignore[operator]
     inp.write_text("\n".join([*live[:4], "dead.com", *live[4:], "drip.com"]) + "\n")
     with FakeServer(data) as srv:
-        p, wall = _run(["check", "--input", str(inp), "--resolver", srv.spec, "--timeout", str(timeout),
-                        "--mode", "resolver", "-f", "jsonl"])
+        p, wall = _run(
+            [
+                "check",
+                "--input",
+                str(inp),
+                "--resolver",
+                srv.spec,
+                "--timeout",
+                str(timeout),
+                "--mode",
+                "resolver",
+                "-f",
+                "jsonl",
+            ]
+        )
     results = validate_output(p.stdout, "jsonl")
     assert sorted(r["domain"] for r in results) == sorted([*live, "dead.com", "drip.com"])
     by = {r["domain"]: r["verdict"] for r in results}
@@ -424,8 +537,21 @@ def test_cli_batch_with_dead_and_dripping_domains_finishes_in_bounded_time(tmp_p
 def test_cli_hostile_txt_table_with_explain(startup: float) -> None:
     data = Data(healthy("hostile-txt.com", txt=(HOSTILE_TXT,)), zones=("hostile-txt.com",))
     with FakeServer(data) as srv:
-        p, _ = _run(["check", "hostile-txt.com", "--resolver", srv.spec, "--timeout", "3", "--mode", "resolver",
-                     "--explain", "--color", "always"])
+        p, _ = _run(
+            [
+                "check",
+                "hostile-txt.com",
+                "--resolver",
+                srv.spec,
+                "--timeout",
+                "3",
+                "--mode",
+                "resolver",
+                "--explain",
+                "--color",
+                "always",
+            ]
+        )
     assert p.returncode == 0, p.stdout + p.stderr
     out = p.stdout
     # colour codes are ours (SGR for the verdict); none of the TXT's escapes came through raw

@@ -1,8 +1,9 @@
-"""The bad-input corpus, through the command line: every line becomes a result (INPUT_INVALID with a clear message,
-or the normalised domain), no traceback, the right exit code, and no other domain lost.
+"""The bad-input corpus, through the command line: every line becomes a result (INPUT_INVALID with a clear
+message, or the normalised domain), no traceback, the right exit code, and no other domain lost.
 
-The valid domains are answered by the fake resolver (tests/fakeserver.py) on 127.0.0.1, with --mode resolver, so
-nothing leaves the machine; the command runs in-process (click's CliRunner) under the off-site packet guard.
+The valid domains are answered by the fake resolver (tests/fakeserver.py) on 127.0.0.1, with --mode resolver,
+so nothing leaves the machine; the command runs in-process (click's CliRunner) under the off-site packet
+guard.
 """
 
 from __future__ import annotations
@@ -73,8 +74,12 @@ def resolver() -> Iterator[str]:
 
 def run(resolver: str, *args: str, stdin: bytes | None = None) -> tuple[int, str, str]:
     with no_offsite_packets():
-        r = CliRunner().invoke(cli, ["check", "--resolver", resolver, "--mode", "resolver", "--timeout", "5",
-                                     *args], input=stdin, catch_exceptions=False)
+        r = CliRunner().invoke(
+            cli,
+            ["check", "--resolver", resolver, "--mode", "resolver", "--timeout", "5", *args],
+            input=stdin,
+            catch_exceptions=False,
+        )
     return r.exit_code, r.stdout, r.stderr
 
 
@@ -94,7 +99,7 @@ def test_the_whole_corpus_in_one_file(tmp_path: Path, resolver: str) -> None:
     results = validate_output(out, "json")
     assert len(results) == len(lines)
     expected = {raw: (domain, says) for raw, domain, says in CORPUS}
-    for raw, result in zip(lines, results):
+    for raw, result in zip(lines, results, strict=True):
         domain, says = expected[raw] if raw in expected else (raw.decode(), "")
         if domain is None:
             assert result["domain"] is None and result["verdict"] == "unknown", (raw[:40], result)
@@ -136,8 +141,11 @@ def test_a_binary_file_as_input(resolver: str) -> None:
     assert results and all(r["verdict"] == "unknown" for r in results)
     assert all(f["code"] == "INPUT_INVALID" for r in results for f in r["findings"])
     assert code == 3
-    raw_lines = [x for x in (BAD / "binary-input.bin").read_bytes().split(b"\n") if x.strip()
-                 and not x.lstrip().startswith(b"#")]
+    raw_lines = [
+        x
+        for x in (BAD / "binary-input.bin").read_bytes().split(b"\n")
+        if x.strip() and not x.lstrip().startswith(b"#")
+    ]
     assert len(results) == len(raw_lines)
 
 
@@ -154,7 +162,9 @@ def test_non_utf8_lines_between_good_ones(resolver: str) -> None:
 
 
 def test_non_utf8_on_stdin(resolver: str) -> None:
-    code, out, _ = run(resolver, "--input", "-", "-f", "jsonl", stdin=b"contoso.com\n\xc3\x28bad\nfabrikam.com\n")
+    code, out, _ = run(
+        resolver, "--input", "-", "-f", "jsonl", stdin=b"contoso.com\n\xc3\x28bad\nfabrikam.com\n"
+    )
     results = validate_output(out, "jsonl")  # jsonl streams in completion order
     assert sorted(r["input"] for r in results) == ["\\xc3(bad", "contoso.com", "fabrikam.com"]
     assert {r["domain"] for r in results} == {"contoso.com", None, "fabrikam.com"}
@@ -196,12 +206,21 @@ def test_unreadable_input_is_a_usage_error(tmp_path: Path, resolver: str) -> Non
 def test_bad_input_echoed_in_every_format_is_safe(tmp_path: Path, resolver: str, fmt: str) -> None:
     """The input is echoed back (input / message); no format lets a control or bidi character through raw."""
     f = tmp_path / "d.txt"
-    f.write_bytes(b"\x1b]0;pwned\x07contoso.com\n\xe2\x80\xaeevil.com\n\x1b[2Jx.com\nconto\x9bso.com\ncontoso.com\n")
+    f.write_bytes(
+        b"\x1b]0;pwned\x07contoso.com\n\xe2\x80\xaeevil.com\n\x1b[2Jx.com\nconto\x9bso.com\ncontoso.com\n"
+    )
     code, out, err = run(resolver, "--input", str(f), "-f", fmt)
     assert "Traceback" not in err
     text = out.replace("\r\n", "\n")
-    raw = sorted({hex(ord(c)) for c in text if (ord(c) < 0x20 and c != "\n") or 0x7f <= ord(c) < 0xa0
-                  or c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"})
+    raw = sorted(
+        {
+            hex(ord(c))
+            for c in text
+            if (ord(c) < 0x20 and c != "\n")
+            or 0x7F <= ord(c) < 0xA0
+            or c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+        }
+    )
     assert not raw, f"{fmt}: {raw}"
     assert code == 3
 
@@ -215,8 +234,9 @@ def test_no_line_is_lost_in_a_big_mixed_batch(tmp_path: Path, resolver: str) -> 
     code, out, err = run(resolver, "--input", str(f), "-f", "jsonl", "--concurrency", "7")
     results = validate_output(out, "jsonl")
     assert len(results) == 400
-    assert sum(r["domain"] is None for r in results) == sum(1 for i in range(400) if not i % 3 and
-                                                            not _valid(_lines()[i % len(_lines())]))
+    assert sum(r["domain"] is None for r in results) == sum(
+        1 for i in range(400) if not i % 3 and not _valid(_lines()[i % len(_lines())])
+    )
     _ = io  # keep the import
 
 

@@ -1,7 +1,9 @@
 """Property tests (hypothesis) for the rules a script relies on:
 
-- the classifier never returns safe when any record matches a Microsoft 365 fingerprint, whatever else is present;
-- monotonicity: adding a Microsoft 365 record never improves the verdict, and turning any lookup into a failure
+- the classifier never returns safe when any record matches a Microsoft 365 fingerprint, whatever else is
+present;
+- monotonicity: adding a Microsoft 365 record never improves the verdict, and turning any lookup into a
+failure
   never turns a non-safe verdict into safe;
 - normalisation never raises, and is idempotent.
 """
@@ -22,51 +24,99 @@ from dnscheck.verdict import verdict_of
 from .test_classify import rec
 
 D = "contoso.com"
-SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # ------------------------------------------------------------------------------------------------ hosts
 
 _M365_HOSTS = {
-    "mx": ["contoso-com.mail.protection.outlook.com", "contoso-com.o-v1.mx.microsoft",
-           "contoso.mail.protection.office365.us", "contoso-com.mail.protection.partner.outlook.cn",
-           "contoso-com.mail.protection.outlook.de", "mail.eo.outlook.com", "ms12345678.msv1.invalid",
-           "CONTOSO-COM.MAIL.PROTECTION.OUTLOOK.COM."],
-    "ns": ["ns1.bdm.microsoftonline.com", "ns2.bdm.microsoftonline.com", "ns1.dns.partner.microsoftonline.cn"],
-    "autodiscover": ["autodiscover.outlook.com", "autodiscover-dod.office365.us", "autodiscover.partner.outlook.cn"],
-    "dkim": ["selector1-contoso-com._domainkey.contoso.onmicrosoft.com",
-             "selector2-contoso-com._domainkey.contoso.n-v1.dkim.mail.microsoft"],
+    "mx": [
+        "contoso-com.mail.protection.outlook.com",
+        "contoso-com.o-v1.mx.microsoft",
+        "contoso.mail.protection.office365.us",
+        "contoso-com.mail.protection.partner.outlook.cn",
+        "contoso-com.mail.protection.outlook.de",
+        "mail.eo.outlook.com",
+        "ms12345678.msv1.invalid",
+        "CONTOSO-COM.MAIL.PROTECTION.OUTLOOK.COM.",
+    ],
+    "ns": [
+        "ns1.bdm.microsoftonline.com",
+        "ns2.bdm.microsoftonline.com",
+        "ns1.dns.partner.microsoftonline.cn",
+    ],
+    "autodiscover": [
+        "autodiscover.outlook.com",
+        "autodiscover-dod.office365.us",
+        "autodiscover.partner.outlook.cn",
+    ],
+    "dkim": [
+        "selector1-contoso-com._domainkey.contoso.onmicrosoft.com",
+        "selector2-contoso-com._domainkey.contoso.n-v1.dkim.mail.microsoft",
+    ],
     "sip": ["sipfed.online.lync.com", "sipdir.online.lync.com", "webdir.online.partner.lync.cn"],
     "mdm": ["enterpriseregistration.windows.net", "enterpriseenrollment-s.manage.microsoft.com"],
     "msoid": ["clientconfig.microsoftonline-p.net", "clientconfig.partner.microsoftonline-p.net.cn"],
 }
 _OTHER_HOSTS = [
-    "mx1.newmail.example", "mail.contoso.com", "ns1.newdns.example", "ns1-01.azure-dns.com", "ns2-01.azure-dns.net",
-    "x.mail.protection.outlook.com.evil.net", "mail.protection-outlook.com", "outlook.com.evil",
-    "live-com.olc.protection.outlook.com", "mx0a-001.pphosted.com", "eu-smtp.mimecast.com", "192.0.2.25",
-    "autodiscover.contoso.com", "\\027[31m.evil", "a" * 63 + ".example",
+    "mx1.newmail.example",
+    "mail.contoso.com",
+    "ns1.newdns.example",
+    "ns1-01.azure-dns.com",
+    "ns2-01.azure-dns.net",
+    "x.mail.protection.outlook.com.evil.net",
+    "mail.protection-outlook.com",
+    "outlook.com.evil",
+    "live-com.olc.protection.outlook.com",
+    "mx0a-001.pphosted.com",
+    "eu-smtp.mimecast.com",
+    "192.0.2.25",
+    "autodiscover.contoso.com",
+    "\\027[31m.evil",
+    "a" * 63 + ".example",
 ]
-_M365_TXT = ["v=spf1 include:spf.protection.outlook.com -all", "MS=ms12345678",
-             "v=spf1 redirect=spf.protection.office365.us", "V=SPF1 ~INCLUDE:SPF.PROTECTION.OUTLOOK.DE ?all"]
-_OTHER_TXT = ["v=spf1 include:spf.newmail.example -all", "google-site-verification=x", "",
-              "include:spf.protection.outlook.com", "v=spf1 include:spf.protection.outlook.com.evil.net -all",
-              "\x1b[2J\x1b[31mSAFE\r\n", "MS=ms1234", "v=DMARC1; p=reject"]
+_M365_TXT = [
+    "v=spf1 include:spf.protection.outlook.com -all",
+    "MS=ms12345678",
+    "v=spf1 redirect=spf.protection.office365.us",
+    "V=SPF1 ~INCLUDE:SPF.PROTECTION.OUTLOOK.DE ?all",
+]
+_OTHER_TXT = [
+    "v=spf1 include:spf.newmail.example -all",
+    "google-site-verification=x",
+    "",
+    "include:spf.protection.outlook.com",
+    "v=spf1 include:spf.protection.outlook.com.evil.net -all",
+    "\x1b[2J\x1b[31mSAFE\r\n",
+    "MS=ms1234",
+    "v=DMARC1; p=reject",
+]
 
 
 def _any_m365(kind: str) -> list[str]:
     return _M365_HOSTS[kind] + [h for k, hs in _M365_HOSTS.items() if k not in (kind, "ns") for h in hs][:3]
 
 
-_HOSTS = {kind: st.sampled_from(_M365_HOSTS[kind] + _OTHER_HOSTS) | st.from_regex(r"[a-z0-9]{1,8}\.example",
-                                                                                   fullmatch=True)
-          for kind in _M365_HOSTS}
+_HOSTS = {
+    kind: st.sampled_from(_M365_HOSTS[kind] + _OTHER_HOSTS)
+    | st.from_regex(r"[a-z0-9]{1,8}\.example", fullmatch=True)
+    for kind in _M365_HOSTS
+}
 _TARGETS = {kind: st.sampled_from(_any_m365(kind)) | _HOSTS[kind] for kind in _M365_HOSTS}
 
-failure = st.sampled_from(["timed out: the resolver did not answer in time", "no server could answer: SERVFAIL",
-                           "no server could answer: REFUSED", "BadResponse: wrong question", "FormError: garbage"])
+failure = st.sampled_from(
+    [
+        "timed out: the resolver did not answer in time",
+        "no server could answer: SERVFAIL",
+        "no server could answer: REFUSED",
+        "BadResponse: wrong question",
+        "FormError: garbage",
+    ]
+)
 
 
 def lookup(name: str, rdtype: str, records: st.SearchStrategy[list[Record]]) -> st.SearchStrategy[Lookup]:
-    """NOERROR with records, NODATA, NXDOMAIN, or a failure. Built once per place: strategies are costly to make."""
+    """NOERROR with records, NODATA, NXDOMAIN, or a failure. Built once per place: strategies are costly to
+    make."""
     return st.one_of(
         records.map(lambda rs: Answered(name, rdtype, tuple(rs), "NOERROR", D)),
         st.just(Answered(name, rdtype, (), "NOERROR", D)),
@@ -77,13 +127,21 @@ def lookup(name: str, rdtype: str, records: st.SearchStrategy[list[Record]]) -> 
 
 mx_records = st.lists(
     st.one_of(st.tuples(st.integers(0, 65535), _HOSTS["mx"]), st.just((0, "."))).map(
-        lambda pt: rec(D, "MX", f"{pt[0]} {pt[1]}")), max_size=4)
+        lambda pt: rec(D, "MX", f"{pt[0]} {pt[1]}")
+    ),
+    max_size=4,
+)
 ns_records = st.lists(_HOSTS["ns"].map(lambda h: rec(D, "NS", h)), max_size=4)
-txt_records = st.lists(st.sampled_from(_M365_TXT + _OTHER_TXT).map(lambda t: Record(D, "TXT", t, 300)), max_size=4)
+txt_records = st.lists(
+    st.sampled_from(_M365_TXT + _OTHER_TXT).map(lambda t: Record(D, "TXT", t, 300)), max_size=4
+)
 addr_records = st.lists(st.just(rec(D, "A", "192.0.2.10")), max_size=1)
 _PLACES = {
-    "mx": lookup(D, "MX", mx_records), "ns": lookup(D, "NS", ns_records), "txt": lookup(D, "TXT", txt_records),
-    "a": lookup(D, "A", addr_records), "aaaa": lookup(D, "AAAA", st.just([])),
+    "mx": lookup(D, "MX", mx_records),
+    "ns": lookup(D, "NS", ns_records),
+    "txt": lookup(D, "TXT", txt_records),
+    "a": lookup(D, "A", addr_records),
+    "aaaa": lookup(D, "AAAA", st.just([])),
 }
 
 
@@ -102,9 +160,13 @@ def chains(draw: st.DrawFn, prefix: str, kind: str, rdtype: str) -> Chain:
         target = draw(_TARGETS[kind])
         r = rec(current, "SRV", f"100 1 443 {target}") if rdtype == "SRV" else rec(current, "CNAME", target)
         shape = draw(st.integers(0, 2))
-        hops.append(Answered(current, rdtype, (r,) if shape == 0 else (), "NXDOMAIN" if shape == 2 else "NOERROR", D))
+        hops.append(
+            Answered(current, rdtype, (r,) if shape == 0 else (), "NXDOMAIN" if shape == 2 else "NOERROR", D)
+        )
         current = r.target or current
-    broken = draw(st.sampled_from([None, None, None, f"CNAME loop at {current}", "CNAME chain longer than 8 hops"]))
+    broken = draw(
+        st.sampled_from([None, None, None, f"CNAME loop at {current}", "CNAME chain longer than 8 hops"])
+    )
     return Chain(kind, name, tuple(hops), failure=broken)
 
 
@@ -128,12 +190,20 @@ def observations(draw: st.DrawFn) -> Observations:
     mx = draw(_PLACES["mx"])
     mx_hosts: tuple[Chain, ...] = ()
     if isinstance(mx, Answered):
-        targets = sorted({r.target for r in mx.records
-                          if r.target and r.target != "." and not match_host("mx", r.target)})
+        targets = sorted(
+            {r.target for r in mx.records if r.target and r.target != "." and not match_host("mx", r.target)}
+        )
         mx_hosts = tuple(_mx_host_chain(draw, h) for h in targets)
     return Observations(
-        domain=D, zone=D, mx=mx, ns=draw(_PLACES["ns"]), txt=draw(_PLACES["txt"]), a=draw(_PLACES["a"]),
-        aaaa=draw(_PLACES["aaaa"]), mx_hosts=mx_hosts, names=tuple(draw(c) for c in _CHAINS),
+        domain=D,
+        zone=D,
+        mx=mx,
+        ns=draw(_PLACES["ns"]),
+        txt=draw(_PLACES["txt"]),
+        a=draw(_PLACES["a"]),
+        aaaa=draw(_PLACES["aaaa"]),
+        mx_hosts=mx_hosts,
+        names=tuple(draw(c) for c in _CHAINS),
     )
 
 
@@ -142,7 +212,7 @@ def verdict(obs: Observations) -> Verdict:
     return verdict_of(c.findings, c.decisive)
 
 
-# ------------------------------------------------------------------------------------------------ M365 present
+# ----------------------------------------------------------------------------------------------- M365 present
 
 
 def _host_fp(host: str) -> bool:
@@ -178,8 +248,12 @@ def test_never_safe_when_any_record_matches_a_fingerprint(obs: Observations) -> 
         marked = {s.record for s in c.records if s.m365}
         assert not [r for r in found if r not in marked]
     # never safe (nor a mere warning) unless MX and NS both answered
-    if not (isinstance(obs.mx, Answered) and not obs.mx.nxdomain and isinstance(obs.ns, Answered)
-            and any(r.type == "NS" for r in obs.ns.records)):
+    if not (
+        isinstance(obs.mx, Answered)
+        and not obs.mx.nxdomain
+        and isinstance(obs.ns, Answered)
+        and any(r.type == "NS" for r in obs.ns.records)
+    ):
         assert v in (Verdict.UNKNOWN, Verdict.BLOCKED)
 
 
@@ -190,7 +264,8 @@ LOOKUPS = ("mx", "ns", "txt", "a", "aaaa", "name", "mx_host")
 
 
 def _with_m365_record(obs: Observations, where: str, pick: int) -> Observations | None:
-    """`obs` with one more record that points at Microsoft 365, at `where`; None when that lookup has no room."""
+    """`obs` with one more record that points at Microsoft 365, at `where`; None when that lookup has no
+    room."""
 
     def add(lk: Lookup, r: Record) -> Lookup | None:
         if not isinstance(lk, Answered) or lk.nxdomain:
@@ -227,8 +302,9 @@ def _with_m365_record(obs: Observations, where: str, pick: int) -> Observations 
             return None
         r = rec(c.name, "CNAME", _M365_HOSTS["mx"][0])
         hosts_ = list(obs.mx_hosts)
-        hosts_[i] = dataclasses.replace(c, lookups=(Answered(c.name, "CNAME", (r,), "NOERROR", first.zone),
-                                                    *c.lookups[1:]))
+        hosts_[i] = dataclasses.replace(
+            c, lookups=(Answered(c.name, "CNAME", (r,), "NOERROR", first.zone), *c.lookups[1:])
+        )
         return dataclasses.replace(obs, mx_hosts=tuple(hosts_))
     return None
 
@@ -295,8 +371,12 @@ def test_a_failure_never_turns_a_non_safe_verdict_into_safe(obs: Observations, p
 
 # ------------------------------------------------------------------------------------------------ normalise
 
-_letters = st.sampled_from(list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
-                                "äöüßéÀÇñøåæœЖжаπΩשלוםعربي中文日本한국ⅷﬁＡｂ"))
+_letters = st.sampled_from(
+    list(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
+        "äöüßéÀÇñøåæœЖжаπΩשלוםعربي中文日本한국ⅷﬁＡｂ"
+    )
+)
 _label = st.text(_letters, min_size=1, max_size=20)
 _tld = st.sampled_from(["com", "de", "co.uk", "org", "net", "xn--p1ai", "рф", "中国", "io", "example"])
 _name = st.builds(lambda ls, t: ".".join([*ls, t]), st.lists(_label, min_size=1, max_size=4), _tld)
@@ -305,8 +385,12 @@ _decorated = st.one_of(
     st.builds(lambda n: n + ".", _name),
     st.builds(lambda n: n.upper(), _name),
     st.builds(lambda u, n: f"{u}@{n}", st.from_regex(r"[a-z0-9.+_-]{1,12}", fullmatch=True), _name),
-    st.builds(lambda s, n, p: f"{s}://{n}{p}/x", st.sampled_from(["http", "https", "HTTPS"]), _name,
-              st.sampled_from(["", ":443", ":8080"])),
+    st.builds(
+        lambda s, n, p: f"{s}://{n}{p}/x",
+        st.sampled_from(["http", "https", "HTTPS"]),
+        _name,
+        st.sampled_from(["", ":443", ":8080"]),
+    ),
     st.builds(lambda n: f"  {n}\t", _name),
 )
 
@@ -325,7 +409,11 @@ def test_normalisation_is_idempotent(raw: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.one_of(st.text(max_size=300), st.binary(max_size=300).map(lambda b: b.decode("utf-8", "surrogateescape"))))
+@given(
+    st.one_of(
+        st.text(max_size=300), st.binary(max_size=300).map(lambda b: b.decode("utf-8", "surrogateescape"))
+    )
+)
 def test_normalise_never_raises_and_always_explains(raw: str) -> None:
     result = normalise(raw)
     if isinstance(result, Invalid):

@@ -1,20 +1,22 @@
 """The security review (docs/security.md), one test per point that can be tested.
 
 1. No shell, no eval, no dynamic code: a static scan of the package, and an audit hook during a whole check.
-2. Output and state files: atomic (temporary file + rename), owner-only when new, never written through a symlink.
+2. Output and state files: atomic (temporary file + rename), owner-only when new, never written through a
+symlink.
 3. Network: only DNS, only to the configured resolver (and, probing the delegation, port 53 of the servers DNS
    names); the zone-file mode opens no socket at all; no system name lookup (getaddrinfo) ever.
 4. tldextract never fetches the Public Suffix List and writes no cache.
 5. Nothing from DNS data is interpreted: hostile strings come out verbatim in JSON and nothing else happens.
 
-Events come from PEP 578 audit hooks (tests/fakeserver.py: `recording()`), which see every socket connect/sendto,
-getaddrinfo, process start and file opened for writing, whatever library does it.
+Events come from PEP 578 audit hooks (tests/fakeserver.py: `recording()`), which see every socket
+connect/sendto, getaddrinfo, process start and file opened for writing, whatever library does it.
 """
 
 from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import os
 import stat
 from pathlib import Path
@@ -39,8 +41,17 @@ PACKAGE = ROOT / "dnscheck"
 
 SOCKET_EVENTS = ("socket.connect", "socket.sendto", "socket.sendmsg")
 LOOKUP_EVENTS = ("socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyaddr", "socket.getnameinfo")
-PROCESS_EVENTS = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
-                  "os.startfile", "webbrowser.open", "ctypes.dlopen")
+PROCESS_EVENTS = (
+    "subprocess.Popen",
+    "os.system",
+    "os.exec",
+    "os.posix_spawn",
+    "os.spawn",
+    "os.fork",
+    "os.startfile",
+    "webbrowser.open",
+    "ctypes.dlopen",
+)
 
 
 def _sources() -> list[Path]:
@@ -57,10 +68,32 @@ def _target(domain: str) -> Target:
 
 
 _FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__", "execfile", "input", "breakpoint"}
-_FORBIDDEN_MODULES = {"subprocess", "pickle", "marshal", "shelve", "ctypes", "cffi", "pty", "webbrowser", "yaml",
-                      "dill", "code", "codeop", "runpy"}
-_FORBIDDEN_ATTRS = {("os", "system"), ("os", "popen"), ("os", "execv"), ("os", "execve"), ("os", "execvp"),
-                    ("os", "spawnv"), ("os", "posix_spawn"), ("os", "fork"), ("os", "startfile")}
+_FORBIDDEN_MODULES = {
+    "subprocess",
+    "pickle",
+    "marshal",
+    "shelve",
+    "ctypes",
+    "cffi",
+    "pty",
+    "webbrowser",
+    "yaml",
+    "dill",
+    "code",
+    "codeop",
+    "runpy",
+}
+_FORBIDDEN_ATTRS = {
+    ("os", "system"),
+    ("os", "popen"),
+    ("os", "execv"),
+    ("os", "execve"),
+    ("os", "execvp"),
+    ("os", "spawnv"),
+    ("os", "posix_spawn"),
+    ("os", "fork"),
+    ("os", "startfile"),
+}
 
 
 @pytest.mark.parametrize("path", _sources(), ids=lambda p: str(p.relative_to(ROOT)))
@@ -72,8 +105,11 @@ def test_no_shell_no_eval_no_dynamic_code(path: Path) -> None:
             f = node.func
             if isinstance(f, ast.Name) and f.id in _FORBIDDEN_CALLS:
                 problems.append(f"call to {f.id}()")
-            if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and (f.value.id, f.attr) in \
-                    _FORBIDDEN_ATTRS:
+            if (
+                isinstance(f, ast.Attribute)
+                and isinstance(f.value, ast.Name)
+                and (f.value.id, f.attr) in _FORBIDDEN_ATTRS
+            ):
                 problems.append(f"call to {f.value.id}.{f.attr}()")
             for kw in node.keywords:
                 if kw.arg == "shell":
@@ -83,7 +119,11 @@ def test_no_shell_no_eval_no_dynamic_code(path: Path) -> None:
                 assert path.name == "__init__.py" and path.parent.name == "formats", path
         if isinstance(node, ast.Import):
             problems += [f"import {a.name}" for a in node.names if a.name.split(".")[0] in _FORBIDDEN_MODULES]
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in _FORBIDDEN_MODULES:
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.module.split(".")[0] in _FORBIDDEN_MODULES
+        ):
             problems.append(f"from {node.module} import ...")
     assert not problems, f"{path.relative_to(ROOT)}: {problems}"
 
@@ -163,8 +203,19 @@ def test_a_symlink_at_the_target_is_replaced_not_followed(tmp_path: Path) -> Non
 
 def test_cli_output_file_is_atomic_and_owner_only(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
-    r = CliRunner().invoke(cli, ["check", "contoso.com", "--zone-file", str(ROOT / "fixtures" / "m365.zone"),
-                                 "-f", "json", "-o", str(out)])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "check",
+            "contoso.com",
+            "--zone-file",
+            str(ROOT / "fixtures" / "m365.zone"),
+            "-f",
+            "json",
+            "-o",
+            str(out),
+        ],
+    )
     assert r.exit_code == 2, r.stderr
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     validate_output(out.read_text(), "json")
@@ -224,8 +275,14 @@ def test_files_are_written_only_through_the_atomic_writers() -> None:
 
 
 def _zone_of(domain: str) -> dict[str, list[str]]:
-    return {domain: ["MX 10 mx1.newmail.example.", "NS ns1.newdns.example.", "A 192.0.2.10",
-                     'TXT "v=spf1 include:spf.newmail.example -all"']}
+    return {
+        domain: [
+            "MX 10 mx1.newmail.example.",
+            "NS ns1.newdns.example.",
+            "A 192.0.2.10",
+            'TXT "v=spf1 include:spf.newmail.example -all"',
+        ]
+    }
 
 
 def test_a_check_talks_only_to_the_configured_resolver() -> None:
@@ -257,7 +314,9 @@ def test_probing_the_delegation_only_adds_port_53_of_servers_named_in_dns() -> N
     targets = {tuple(a) for e, a in events if e in SOCKET_EVENTS}
     assert srv.address in targets
     others = targets - {srv.address}
-    assert others and all(port == 53 and host in ("127.0.0.98", "127.0.0.99") for host, port in others), others
+    assert others and all(port == 53 and host in ("127.0.0.98", "127.0.0.99") for host, port in others), (
+        others
+    )
     assert not [e for e in events if e[0] in LOOKUP_EVENTS], events
     assert r.verdict.value != "safe" or any(f.code == "AUTHORITATIVE_SKIPPED" for f in r.findings)
 
@@ -273,19 +332,31 @@ def test_a_zone_file_check_opens_no_socket() -> None:
 
 def test_the_cli_in_zone_file_mode_opens_no_socket(tmp_path: Path) -> None:
     with no_offsite_packets(), recording() as events:
-        r = CliRunner().invoke(cli, ["check", "contoso.com", "fabrikam.com", "--zone-file",
-                                     str(ROOT / "fixtures" / "m365.zone"), "-f", "jsonl"])
+        r = CliRunner().invoke(
+            cli,
+            [
+                "check",
+                "contoso.com",
+                "fabrikam.com",
+                "--zone-file",
+                str(ROOT / "fixtures" / "m365.zone"),
+                "-f",
+                "jsonl",
+            ],
+        )
     assert r.exit_code in (2, 3), r.stderr
     assert not [e for e in events if e[0] in SOCKET_EVENTS + LOOKUP_EVENTS + PROCESS_EVENTS], events
 
 
-@pytest.mark.parametrize("spec", ["dns.google", "localhost", "resolver.example:53", "[dns.google]:53", "1.1.1"])
+@pytest.mark.parametrize(
+    "spec", ["dns.google", "localhost", "resolver.example:53", "[dns.google]:53", "1.1.1"]
+)
 def test_resolvers_must_be_addresses_so_no_name_is_ever_looked_up_to_find_them(spec: str) -> None:
     with pytest.raises(ConfigError, match="not an IP address|IPv6"):
         parse_server(spec)
 
 
-# ----------------------------------------------------------------------------------- 4. tldextract never fetches
+# -------------------------------------------------------------------------------- 4. tldextract never fetches
 
 
 def test_tldextract_never_fetches_and_writes_nothing() -> None:
@@ -294,8 +365,15 @@ def test_tldextract_never_fetches_and_writes_nothing() -> None:
     mod._extractor.cache_clear()  # build the extractor afresh, inside the recording
     try:
         with no_offsite_packets(), recording() as events:
-            for name in ("contoso.com", "mail.contoso.co.uk", "x.blogspot.com", "b\u00fccher-haus.de", "co.uk",
-                         "example.unknown-tld", "a.b.c.d.e.f.g.example.com"):
+            for name in (
+                "contoso.com",
+                "mail.contoso.co.uk",
+                "x.blogspot.com",
+                "b\u00fccher-haus.de",
+                "co.uk",
+                "example.unknown-tld",
+                "a.b.c.d.e.f.g.example.com",
+            ):
                 normalise(name)
         assert not [e for e in events if e[0] in SOCKET_EVENTS + LOOKUP_EVENTS + PROCESS_EVENTS], events
         assert not [e for e in events if e[0] == "open-for-writing"], events
@@ -304,24 +382,34 @@ def test_tldextract_never_fetches_and_writes_nothing() -> None:
 
 
 def test_the_audit_hook_would_catch_a_fetch(tmp_path: Path) -> None:
-    """Negative control: tldextract's default (fetch the list over HTTPS) is seen, and stopped, by the guard."""
+    """Negative control: tldextract's default (fetch the list over HTTPS) is seen, and stopped, by the
+    guard."""
     import tldextract
 
-    fetching = tldextract.TLDExtract(cache_dir=str(tmp_path), suffix_list_urls=("https://publicsuffix.org/list/x",),
-                                     fallback_to_snapshot=True)
-    with no_offsite_packets(), recording() as events:
-        try:
-            fetching("contoso.com")
-        except Exception:  # noqa: BLE001 - the guard may surface as any error inside the library
-            pass
+    fetching = tldextract.TLDExtract(
+        cache_dir=str(tmp_path),
+        suffix_list_urls=("https://publicsuffix.org/list/x",),
+        fallback_to_snapshot=True,
+    )
+    # the guard may surface as any error inside the library
+    with no_offsite_packets(), recording() as events, contextlib.suppress(Exception):
+        fetching("contoso.com")
     assert [e for e in events if e[0] in LOOKUP_EVENTS + SOCKET_EVENTS], "the hook did not see the fetch"
 
 
-# ------------------------------------------------------------------------------ 5. DNS data is never interpreted
+# --------------------------------------------------------------------------- 5. DNS data is never interpreted
 
 HOSTILE = [
-    "$(touch /tmp/dnscheck-pwned)", "`id`", "; rm -rf / #", "{0.__class__.__mro__}", "%s%s%n", "${jndi:ldap://x}",
-    "__import__('os').system('id')", '"},{"verdict":"safe"}', "<script>alert(1)</script>", "\\\\x1b[31m",
+    "$(touch /tmp/dnscheck-pwned)",
+    "`id`",
+    "; rm -rf / #",
+    "{0.__class__.__mro__}",
+    "%s%s%n",
+    "${jndi:ldap://x}",
+    "__import__('os').system('id')",
+    '"},{"verdict":"safe"}',
+    "<script>alert(1)</script>",
+    "\\\\x1b[31m",
     "{{7*7}}",
 ]
 
@@ -333,13 +421,20 @@ def _txt(s: str) -> str:
 def test_hostile_dns_data_comes_out_verbatim_and_does_nothing(tmp_path: Path, monkeypatch: Any) -> None:
     monkeypatch.chdir(tmp_path)
     d = "contoso.com"
-    records = {d: ["MX 10 {0.__class__}.pphosted.com.", "NS ns1.newdns.example.", "A 192.0.2.10",
-                   *(f"TXT {_txt(s)}" for s in HOSTILE)],
-               f"autodiscover.{d}": [r"CNAME \$\(id\).example."]}
+    records = {
+        d: [
+            "MX 10 {0.__class__}.pphosted.com.",
+            "NS ns1.newdns.example.",
+            "A 192.0.2.10",
+            *(f"TXT {_txt(s)}" for s in HOSTILE),
+        ],
+        f"autodiscover.{d}": [r"CNAME \$\(id\).example."],
+    }
     data = Data(records, zones=(d,))
     with no_offsite_packets(), FakeServer(data) as srv, recording() as events:
-        r = CliRunner().invoke(cli, ["check", d, "--resolver", srv.spec, "--mode", "resolver", "--explain",
-                                     "-f", "json"])
+        r = CliRunner().invoke(
+            cli, ["check", d, "--resolver", srv.spec, "--mode", "resolver", "--explain", "-f", "json"]
+        )
     (result,) = validate_output(r.stdout, "json")
     txts = {x["value"] for x in result["records"] if x["type"] == "TXT"}
     assert txts == set(HOSTILE)
@@ -361,9 +456,21 @@ def test_credentials_in_a_url_are_not_used_for_anything() -> None:
     assert "hunter2" not in t.domain + t.registered_domain
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (docs/security.md): the report echoes each input line as given, "
-                                       "credentials included; runner.py owns the echo")
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap (docs/security.md): the report echoes each input line as given, "
+    "credentials included; runner.py owns the echo",
+)
 def test_credentials_in_a_url_are_not_echoed_in_the_report() -> None:
-    r = CliRunner().invoke(cli, ["check", "https://admin:hunter2@contoso.com/", "--zone-file",
-                                 str(ROOT / "fixtures" / "m365.zone"), "-f", "json"])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "check",
+            "https://admin:hunter2@contoso.com/",
+            "--zone-file",
+            str(ROOT / "fixtures" / "m365.zone"),
+            "-f",
+            "json",
+        ],
+    )
     assert "hunter2" not in r.stdout

@@ -1,5 +1,5 @@
-"""--zone-file: bad files get a clear error with their line number (exit 64) in bounded time, and a good file is
-answered like its authoritative server would answer (NXDOMAIN vs NODATA, CNAMEs, wildcards, delegations).
+"""--zone-file: bad files get a clear error with their line number (exit 64) in bounded time, and a good file
+is answered like its authoritative server would answer (NXDOMAIN vs NODATA, CNAMEs, wildcards, delegations).
 
 Fixtures: fixtures/bad/*.zone (committed), and a 100k-record zone generated into tmp_path.
 """
@@ -63,15 +63,18 @@ def checked(path: str, domain: str = "contoso.com") -> object:
 # ---------------------------------------------------------------------------------------------- bad files
 
 
-@pytest.mark.parametrize(("fixture", "says"), [
-    ("malformed.zone", "malformed.zone:9: expecting an integer"),
-    ("no-soa.zone", "no SOA record"),
-    ("no-ns.zone", "no NS records"),
-    ("include.zone", "include.zone:6: zone file directive '$INCLUDE' is not allowed"),
-    ("generate-bomb.zone", "generate-bomb.zone:7: $GENERATE would create more than"),
-    ("latin1.zone", "latin1.zone:6: not UTF-8 text"),
-    ("binary-input.bin", "not UTF-8 text"),
-])
+@pytest.mark.parametrize(
+    ("fixture", "says"),
+    [
+        ("malformed.zone", "malformed.zone:9: expecting an integer"),
+        ("no-soa.zone", "no SOA record"),
+        ("no-ns.zone", "no NS records"),
+        ("include.zone", "include.zone:6: zone file directive '$INCLUDE' is not allowed"),
+        ("generate-bomb.zone", "generate-bomb.zone:7: $GENERATE would create more than"),
+        ("latin1.zone", "latin1.zone:6: not UTF-8 text"),
+        ("binary-input.bin", "not UTF-8 text"),
+    ],
+)
 def test_bad_zone_files_exit_64_with_a_clear_message(fixture: str, says: str) -> None:
     start = time.monotonic()
     code, out, err = run_cli("check", "contoso.com", "--zone-file", str(BAD / fixture))
@@ -85,40 +88,51 @@ def test_bad_zone_files_exit_64_with_a_clear_message(fixture: str, says: str) ->
 def test_include_is_refused_before_anything_is_read(tmp_path: Path) -> None:
     secret = tmp_path / "secret.zone"
     secret.write_text("@ MX 0 contoso-com.mail.protection.outlook.com.\n")
-    for directive in (f"$INCLUDE {secret}", f"$include {secret}", f"$INCLUDE {secret} sub.contoso.com.",
-                      "$INCLUDE secret.zone"):
+    for directive in (
+        f"$INCLUDE {secret}",
+        f"$include {secret}",
+        f"$INCLUDE {secret} sub.contoso.com.",
+        "$INCLUDE secret.zone",
+    ):
         path = zone(tmp_path, f"@ MX 10 mx1.newmail.example.\n{directive}\n")
         with pytest.raises(ZoneFileError, match=r"z\.zone:7: .*\$INCLUDE.*refused"):
             load_zone(path, "contoso.com")
 
 
-@pytest.mark.parametrize(("body", "line", "says"), [
-    ("@ MX ten mx1.newmail.example.\n", 6, "expecting an integer"),
-    ("@ MX 10\n", 6, "expecting an identifier"),
-    ("www A 300.1.1.1\n", 6, "malformed"),
-    ("www FOO bar\n", 6, "unknown rdatatype 'FOO'"),
-    ("www 99999999999 A 192.0.2.1\n", 6, "unknown rdatatype"),
-    ('@ TXT ( "unbalanced"\n', 6, "unbalanced parentheses"),
-    ('@ TXT "unterminated\n', 6, "newline in quoted string"),
-    (f'@ TXT "{"x" * 300}"\n', 6, "string too long"),
-    ("$FOO bar\n", 6, "directive '$FOO' is not allowed"),
-    ("www AAAA 192.0.2.1\n", 6, "malformed"),
-])
-def test_malformed_lines_are_reported_with_their_line_number(tmp_path: Path, body: str, line: int,
-                                                              says: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "line", "says"),
+    [
+        ("@ MX ten mx1.newmail.example.\n", 6, "expecting an integer"),
+        ("@ MX 10\n", 6, "expecting an identifier"),
+        ("www A 300.1.1.1\n", 6, "malformed"),
+        ("www FOO bar\n", 6, "unknown rdatatype 'FOO'"),
+        ("www 99999999999 A 192.0.2.1\n", 6, "unknown rdatatype"),
+        ('@ TXT ( "unbalanced"\n', 6, "unbalanced parentheses"),
+        ('@ TXT "unterminated\n', 6, "newline in quoted string"),
+        (f'@ TXT "{"x" * 300}"\n', 6, "string too long"),
+        ("$FOO bar\n", 6, "directive '$FOO' is not allowed"),
+        ("www AAAA 192.0.2.1\n", 6, "malformed"),
+    ],
+)
+def test_malformed_lines_are_reported_with_their_line_number(
+    tmp_path: Path, body: str, line: int, says: str
+) -> None:
     path = zone(tmp_path, body)
     with pytest.raises(ZoneFileError) as e:
         load_zone(path, "contoso.com")
     assert f"z.zone:{line}:" in str(e.value) and says in str(e.value), str(e.value)
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("", "empty"),
-    ("   \n\n", "empty"),
-    ("; only a comment\n", "no SOA"),
-    ("$TTL 300\n", "no SOA"),
-    (HEAD + "www CNAME a.example.\nwww A 192.0.2.1\n", "CNAME must stand alone"),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("", "empty"),
+        ("   \n\n", "empty"),
+        ("; only a comment\n", "no SOA"),
+        ("$TTL 300\n", "no SOA"),
+        (HEAD + "www CNAME a.example.\nwww A 192.0.2.1\n", "CNAME must stand alone"),
+    ],
+)
 def test_files_without_a_zone(tmp_path: Path, text: str, says: str) -> None:
     p = tmp_path / "z.zone"
     p.write_text(text)
@@ -144,8 +158,11 @@ def test_generate_is_allowed_in_moderation(tmp_path: Path) -> None:
     path = zone(tmp_path, "@ MX 10 mx1.newmail.example.\n$GENERATE 1-100 host$ A 192.0.2.1\n")
     z = load_zone(path, "contoso.com")
     assert z.get_node("host100.contoso.com.") is not None
-    many = zone(tmp_path, "".join(f"$GENERATE 1-{MAX_GENERATED // 4} h{i}-$ A 192.0.2.1\n" for i in range(5)),
-                name="many.zone")
+    many = zone(
+        tmp_path,
+        "".join(f"$GENERATE 1-{MAX_GENERATED // 4} h{i}-$ A 192.0.2.1\n" for i in range(5)),
+        name="many.zone",
+    )
     with pytest.raises(ZoneFileError, match=r"many\.zone:10: \$GENERATE"):
         load_zone(many, "contoso.com")
 
@@ -175,8 +192,11 @@ def test_only_invalid_domains_with_a_zone_file(tmp_path: Path) -> None:
 
 
 def test_out_of_zone_data_is_ignored_like_a_server_would(tmp_path: Path) -> None:
-    path = zone(tmp_path, "@ MX 10 mx1.newmail.example.\n$ORIGIN evil.example.\n"
-                          "@ MX 0 contoso-com.mail.protection.outlook.com.\n")
+    path = zone(
+        tmp_path,
+        "@ MX 10 mx1.newmail.example.\n$ORIGIN evil.example.\n"
+        "@ MX 0 contoso-com.mail.protection.outlook.com.\n",
+    )
     z = load_zone(path, "contoso.com")
     assert all(n.is_subdomain(z.origin) for n in z.nodes)
 
@@ -186,7 +206,9 @@ def test_out_of_zone_data_is_ignored_like_a_server_would(tmp_path: Path) -> None
 
 @pytest.fixture
 def src(tmp_path: Path) -> ZoneFileSource:
-    path = zone(tmp_path, """
+    path = zone(
+        tmp_path,
+        """
 @        MX     10 mx1.newmail.example.
 @        TXT    "v=spf1 include:spf.newmail.example -all"
 mail     CNAME  mx1.contoso.com.
@@ -198,7 +220,8 @@ loop2    CNAME  loop1.contoso.com.
 sub      NS     ns.other.example.
 www.sub  A      192.0.2.2
 moved    DNAME  elsewhere.example.
-""")
+""",
+    )
     return ZoneFileSource(load_zone(path, "contoso.com"), path)
 
 
@@ -262,8 +285,8 @@ def test_bundled_fixtures() -> None:
 
 
 def test_a_wildcard_leftover_is_caught(tmp_path: Path) -> None:
-    """`* CNAME autodiscover.outlook.com` in a planned zone answers for autodiscover, msoid, the DKIM selectors...:
-    live DNS would show them all, so the preflight must too."""
+    """`* CNAME autodiscover.outlook.com` in a planned zone answers for autodiscover, msoid, the DKIM
+    selectors...: live DNS would show them all, so the preflight must too."""
     path = zone(tmp_path, "@ MX 10 mx1.newmail.example.\n* CNAME autodiscover.outlook.com.\n")
     r = checked(path)
     codes = {f.code for f in r.findings}  # type: ignore[attr-defined]
@@ -282,17 +305,16 @@ def test_an_mx_host_in_a_delegated_subzone_is_not_looked_up(tmp_path: Path) -> N
     assert "OUT_OF_ZONE" in {f.code for f in r.findings}  # type: ignore[attr-defined]
 
 
-# ------------------------------------------------------------------------------------------ a 100k-record zone
+# ----------------------------------------------------------------------------------------- a 100k-record zone
 #
-# dnspython parses about 10-30k records a second, so this zone takes several seconds to load. To keep the unit suite
-# fast, the work starts in a background process (at low priority) as soon as this module is imported, i.e. when
-# pytest collects it, and the test at the end only collects the figures. This module runs last (alphabetical order),
-# so the load overlaps with the rest of the suite.
+# dnspython parses about 10-30k records a second, so this zone takes several seconds to load. To keep the unit
+# suite fast, the work starts in a background process as soon as this module is imported,
+# i.e. when pytest collects it, and the test at the end only collects the figures. This module runs last
+# (alphabetical order), so the load overlaps with the rest of the suite.
 
 N_RECORDS = 100_000
 _BIG_SCRIPT = r"""
 import asyncio, json, os, sys, time
-os.nice(10)
 from dnscheck.check import Options, check
 from dnscheck.collect.zonefile import ZoneFileSource, load_zone
 from dnscheck.normalise import normalise
@@ -331,8 +353,13 @@ print(json.dumps({"records": n + 8, "bytes": size, "load_s": round(loaded, 2), "
 
 def _start_big_zone() -> tuple[subprocess.Popen[str], str]:
     tmp = tempfile.mkdtemp(prefix="dnscheck-100k-")
-    proc = subprocess.Popen([sys.executable, "-c", _BIG_SCRIPT, os.path.join(tmp, "big.zone"), str(N_RECORDS), HEAD],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(ROOT))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _BIG_SCRIPT, os.path.join(tmp, "big.zone"), str(N_RECORDS), HEAD],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=str(ROOT),
+    )
 
     def _cleanup() -> None:
         if proc.poll() is None:
@@ -348,8 +375,8 @@ _BIG = _start_big_zone()
 
 
 def test_a_100k_record_zone_in_bounded_time(record_property: object) -> None:
-    """Generated at test time (in a temporary directory). Loading is linear in the file (dnspython's parser); the
-    check itself must not depend on the zone's size (no scan of every name per lookup)."""
+    """Generated at test time (in a temporary directory). Loading is linear in the file (dnspython's parser);
+    the check itself must not depend on the zone's size (no scan of every name per lookup)."""
     proc, _ = _BIG
     try:
         out, err = proc.communicate(timeout=180)
