@@ -167,7 +167,7 @@ def _records(response: dns.message.Message | None) -> tuple[Record, ...]:
 
     Anything else in the answer section (another name's records) is never taken as this name's.
     """
-    if response is None:
+    if not isinstance(response, dns.message.QueryMessage):  # None, or not an answer to a query
         return ()
     try:
         chain = response.resolve_chaining()
