@@ -14,7 +14,8 @@ from typing import TextIO
 from dnscheck.check import Options
 from dnscheck.collect import Source
 from dnscheck.errors import ConfigError
-from dnscheck.formats import Summary, get_format
+from dnscheck.formats import get_format
+from dnscheck.formats.base import Summary
 from dnscheck.models import Result, Verdict
 from dnscheck.progress import Progress
 

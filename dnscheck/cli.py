@@ -35,7 +35,16 @@ _state = {"verbose": 0}
 
 
 class _Group(click.Group):
-    """Maps every way of failing onto the documented exit codes, and never shows a traceback unless -v."""
+    """Maps every way of failing onto the documented exit codes, and never shows a traceback unless -v.
+    Commands in `_LAZY` are imported only when used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_LAZY})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in _LAZY and name not in self.commands:
+            self.add_command(_LAZY[name](), name)
+        return super().get_command(ctx, name)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         kwargs["standalone_mode"] = False
@@ -216,14 +225,20 @@ def check(domains: tuple[str, ...], input_file: str | None, zone_file: str | Non
     )
 
 
-from dnscheck.runbook.command import runbook_command  # noqa: E402 - after `check`: it takes check's DNS options
+def _runbook() -> click.Command:
+    from dnscheck.runbook.command import runbook_command
 
-cli.add_command(runbook_command(check))
+    return runbook_command(check)  # it takes check's DNS options, so that they cannot drift
 
 
-from dnscheck.watch_cli import watch as _watch  # noqa: E402 - after the group it joins
+def _watch() -> click.Command:
+    from dnscheck.watch_cli import watch
 
-cli.add_command(_watch)
+    return watch
+
+
+# Loaded when named (or listed by --help), so that `dnscheck --version` and `dnscheck check` do not pay for them.
+_LAZY = {"runbook": _runbook, "watch": _watch}
 
 
 def main() -> None:

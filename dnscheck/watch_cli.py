@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from dnscheck.models import Verdict
+if TYPE_CHECKING:
+    from dnscheck.models import Verdict
+
 
 WATCH_EXIT_HELP = """\b
 Exit codes (the worst verdict of the last round, as for check):
@@ -74,6 +75,9 @@ def watch(domains: tuple[str, ...], until: str, interval: float, max_wait: float
       dnscheck watch contoso.com --until safe --interval 60s --max-wait 6h
       dnscheck watch contoso.com fabrikam.com --until warning --state cutover.json
     """
+    import asyncio  # here, not at the top: `dnscheck --version` must stay cheap
+
+    from dnscheck.models import Verdict
     from dnscheck.normalise import Invalid, Target, normalise
 
     targets: dict[str, Target] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 
-from dnscheck.formats import Format
+from dnscheck.formats.base import Format
 from dnscheck.formats.text import clean
 from dnscheck.models import Result
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dnscheck.formats import Format, Summary
+from dnscheck.formats.base import Format, Summary
 from dnscheck.models import Result
 
 SCHEMA = "dnscheck/1"

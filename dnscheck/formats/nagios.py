@@ -13,7 +13,7 @@ the performance data.
 
 from __future__ import annotations
 
-from dnscheck.formats import Format, Summary
+from dnscheck.formats.base import Format, Summary
 from dnscheck.formats.text import clean
 from dnscheck.models import Result, Verdict
 

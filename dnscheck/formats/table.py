@@ -12,7 +12,7 @@ import tempfile
 import click
 from tabulate import tabulate
 
-from dnscheck.formats import Format, Summary
+from dnscheck.formats.base import Format, Summary
 from dnscheck.formats.text import clean
 from dnscheck.models import Finding, Result, Severity, Verdict
 
