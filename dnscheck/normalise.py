@@ -36,14 +36,21 @@ class Invalid:
 def normalise(raw: str) -> Target | Invalid:
     result = _normalise(raw)
     if isinstance(result, Invalid):
-        return Invalid(_printable(raw), result.reason)
+        return Invalid(echo(raw), result.reason)
     return result
 
 
-def _printable(raw: str, limit: int = 200) -> str:
-    """The input as it may be echoed back: undecodable bytes escaped, and a huge line cut short."""
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@]*@")
+
+
+def echo(raw: str, limit: int = 200) -> str:
+    """The input as it may be echoed back in a report: a URL's user:password replaced by ***, undecodable bytes
+    escaped, and a huge line cut short."""
     text = raw.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    text = _USERINFO.sub(r"\1***@", text)
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 
 
 def _normalise(raw: str) -> Target | Invalid:
@@ -79,7 +86,7 @@ def _normalise(raw: str) -> Target | Invalid:
     registered = registered_domain(alabel)
     if not registered:
         return Invalid(raw, f"{alabel} is a public suffix or is not under one: there is no domain to check")
-    return Target(raw, alabel, registered)
+    return Target(echo(raw), alabel, registered)
 
 
 def _host_part(text: str) -> str | Invalid:

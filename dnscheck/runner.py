@@ -24,7 +24,7 @@ from typing import Any
 
 from dnscheck.check import failed_result, invalid_result
 from dnscheck.models import Result
-from dnscheck.normalise import Invalid, Target, _printable, normalise
+from dnscheck.normalise import Invalid, Target, echo, normalise
 
 log = logging.getLogger(__name__)
 CACHE_SIZE = 4096
@@ -47,20 +47,20 @@ class Runner:
             item = normalise(raw)
         except Exception as e:  # a bug on one odd line must not stop the batch
             log.debug("normalising %r failed", raw, exc_info=True)
-            item = Invalid(_printable(raw), f"could not read this line ({type(e).__name__}: {e})")
+            item = Invalid(echo(raw), f"could not read this line ({type(e).__name__}: {e})")
         if isinstance(item, Invalid):
             return invalid_result(item)
         cached = self._done.get(item.domain)
         if cached is not None:
             self._done.move_to_end(item.domain)
-            return dataclasses.replace(cached, input=raw)
+            return dataclasses.replace(cached, input=echo(raw))
         shared = self._inflight.get(item.domain)
         if shared is None:
             shared = asyncio.ensure_future(self._guarded(item))
             self._inflight[item.domain] = shared
             shared.add_done_callback(lambda f, d=item.domain: self._remember(d, f))
         result = await asyncio.shield(shared)
-        return dataclasses.replace(result, input=raw)
+        return dataclasses.replace(result, input=echo(raw))
 
     async def _guarded(self, target: Target) -> Result:
         async with self._sem:

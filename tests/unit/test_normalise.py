@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from dnscheck.normalise import MAX_INPUT, Invalid, Target, normalise
@@ -80,7 +82,8 @@ def bad(raw: str) -> Invalid:
 def test_accepted_forms(raw: str, domain: str, registered: str) -> None:
     t = ok(raw)
     assert (t.domain, t.registered_domain) == (domain, registered)
-    assert t.input == raw  # the line is reported as given
+    # the line is reported as given, except a URL's user:password, which is never echoed
+    assert t.input == re.sub(r"^([a-z]+://)[^/@]*@", r"\1***@", raw)
 
 
 def test_confusable_cyrillic_is_its_own_a_label() -> None:

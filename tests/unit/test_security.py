@@ -456,11 +456,6 @@ def test_credentials_in_a_url_are_not_used_for_anything() -> None:
     assert "hunter2" not in t.domain + t.registered_domain
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (docs/security.md): the report echoes each input line as given, "
-    "credentials included; runner.py owns the echo",
-)
 def test_credentials_in_a_url_are_not_echoed_in_the_report() -> None:
     r = CliRunner().invoke(
         cli,
