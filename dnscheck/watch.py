@@ -339,18 +339,27 @@ def _while_caches_hold(state: WatchState, r: Result, now: float, warned: set[tup
     """A domain whose records changed less than the longest governing TTL ago is not safe yet: a cache may still
     hand out the old (Microsoft 365) answer. It counts as a warning until then (the check's CACHE_PENDING)."""
     domain = r.domain or r.input
-    changed = state.changed_at(domain)
-    longest = (r.extra.get("ttl") or {}).get("longest") if isinstance(r.extra.get("ttl"), dict) else None
-    if changed is None or not isinstance(longest, int):
+    d = state.domains.get(domain)
+    ttls = r.extra.get("ttl") if isinstance(r.extra.get("ttl"), dict) else {}
+    # A record that went away was cached for at most its own TTL, which watch saw; one that was added may be
+    # cached as "does not exist" for the zone's negative TTL. Without either, the check's longest TTL.
+    fallback = ttls.get("negative") if isinstance(ttls.get("negative"), int) else ttls.get("longest")
+    ends = []
+    for c in d.changes if d else []:
+        ttl = c.get("old_ttl") if isinstance(c.get("old_ttl"), int) else fallback
+        if isinstance(ttl, int) and isinstance(c.get("first_seen"), str):
+            seen = datetime.fromisoformat(c["first_seen"].replace("Z", "+00:00")).timestamp()
+            ends.append((seen + ttl, seen, ttl))
+    if not ends or r.verdict.rank >= Verdict.WARNING.rank:
         return r.verdict
-    until = changed.timestamp() + longest
-    if now >= until or r.verdict.rank >= Verdict.WARNING.rank:
+    until, seen, ttl = max(ends)
+    if now >= until:
         return r.verdict
     if (domain, iso(until)) not in warned:
         warned.add((domain, iso(until)))
         emit(Event(now, domain, "cache", clean(
-            f"{domain}: caches may hold the old answers until {iso(until)} (change first seen "
-            f"{iso(changed.timestamp())} + TTL {longest}s): waiting")))
+            f"{domain}: caches may hold the old answers until {iso(until)} (change first seen {iso(seen)} "
+            f"+ TTL {ttl}s): waiting")))
     return Verdict.WARNING
 
 

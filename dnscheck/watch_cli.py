@@ -106,7 +106,8 @@ async def _watch(targets: list[Any], until: Verdict, interval: float, max_wait: 
     state = WatchState.load(state_file)
     state.save()  # an unwritable --state is a usage error now, not after the first round
     source = build_source(resolvers, timeout, None, None, per_server)
-    options = Options(timeout=timeout, mode=mode, changed_at_for=state.changed_at)  # safe_after from what we saw
+    # No changed_at here: watch knows the old records' own TTLs and waits for caches itself (watch.py).
+    options = Options(timeout=timeout, mode=mode)
 
     async def check_all(ts: list[Any]) -> list[Any]:
         runner = Runner(lambda t: check(t, source, options), concurrency)  # a fresh one: no cached results

@@ -100,7 +100,7 @@ def test_until_ladder() -> None:
 
 def test_watch_reports_each_change_and_stops_when_safe() -> None:
     fake = Fake([[BLOCKED], [BLOCKED], [WARNING], [SAFE]])
-    assert fake.run() is Verdict.SAFE
+    assert fake.run(max_wait=3 * 3600) is Verdict.SAFE
     lines = fake.lines()
     assert lines[0] == "contoso.com: blocked (MX_M365, SPF_M365)"
     assert "contoso.com: blocked -> warning (SPF_M365)" in lines
@@ -109,10 +109,12 @@ def test_watch_reports_each_change_and_stops_when_safe() -> None:
     assert "contoso.com: warning -> safe" in lines
     assert any(t.startswith("contoso.com: TXT contoso.com on resolver: removed (was v=spf1") for t in lines)
     assert fake.events[-1].kind == "done"
-    assert fake.round == 4 and fake.slept == [60, 60, 60]
+    # Safe only once caches can no longer hold the removed SPF record (its TTL, 3600 s, after it was seen gone).
+    txt_gone = next(e.at for e in fake.events if e.kind == "record" and "TXT" in e.text)
+    assert fake.events[-1].at >= txt_gone + 3600 and set(fake.slept) == {60}
     # The unchanged second round printed nothing.
     kinds = [e.kind for e in fake.events]
-    assert kinds.count("record") == 2 and kinds.count("verdict") == 2
+    assert kinds.count("record") == 2 and kinds.count("verdict") == 2 and kinds.count("cache") == 1
 
 
 def test_watch_until_warning_stops_at_warning_and_exits_like_check() -> None:
