@@ -20,8 +20,13 @@ from dnscheck.models import Result, Verdict
 from dnscheck.progress import Progress
 
 
-def build_source(resolvers: Iterable[str], timeout: float, zone_file: str | None, first_domain: str | None,
-                 per_server: int | None = None) -> Source:
+def build_source(
+    resolvers: Iterable[str],
+    timeout: float,
+    zone_file: str | None,
+    first_domain: str | None,
+    per_server: int | None = None,
+) -> Source:
     if zone_file:
         from dnscheck.collect.zonefile import ZoneFileSource, load_zone
 
@@ -49,10 +54,24 @@ def open_output(path: str | None) -> Iterator[TextIO]:
         yield f
 
 
-def run_check(*, lines: Iterator[str], zone_file: str | None, resolvers: Iterable[str], timeout: float,
-              concurrency: int, fmt: str, output: str | None, color: str, mode: str = "auto",
-              explain: bool = False, changed_at: datetime | None = None, per_server: int | None = None,
-              progress: bool = False, total: int | None = None, watch_state: str | None = None) -> int:
+def run_check(
+    *,
+    lines: Iterator[str],
+    zone_file: str | None,
+    resolvers: Iterable[str],
+    timeout: float,
+    concurrency: int,
+    fmt: str,
+    output: str | None,
+    color: str,
+    mode: str = "auto",
+    explain: bool = False,
+    changed_at: datetime | None = None,
+    per_server: int | None = None,
+    progress: bool = False,
+    total: int | None = None,
+    watch_state: str | None = None,
+) -> int:
     first = None
     source_lines: Iterable[str] = lines
     if zone_file:
@@ -68,17 +87,28 @@ def run_check(*, lines: Iterator[str], zone_file: str | None, resolvers: Iterabl
         from dnscheck.watch import WatchState
 
         if not os.path.exists(watch_state):
-            raise ConfigError(f"--watch-state {watch_state}: no such file (write one with dnscheck watch --state)")
+            raise ConfigError(
+                f"--watch-state {watch_state}: no such file (write one with dnscheck watch --state)"
+            )
         changed_at_for = WatchState.load(watch_state).changed_at
-    options = Options(timeout=timeout, mode=mode, explain=explain, changed_at=changed_at,
-                      changed_at_for=changed_at_for)
+    options = Options(
+        timeout=timeout, mode=mode, explain=explain, changed_at=changed_at, changed_at_for=changed_at_for
+    )
     bar = Progress(total, enabled=progress)
     summary = asyncio.run(_run(source_lines, source, options, concurrency, fmt, output, color, bar))
     return summary.worst.exit_code if summary.total else Verdict.UNKNOWN.exit_code
 
 
-async def _run(lines: Iterable[str], source: Source, options: Options, concurrency: int, fmt: str,
-               output: str | None, color: str, bar: Progress | None = None) -> Summary:
+async def _run(
+    lines: Iterable[str],
+    source: Source,
+    options: Options,
+    concurrency: int,
+    fmt: str,
+    output: str | None,
+    color: str,
+    bar: Progress | None = None,
+) -> Summary:
     from dnscheck.check import check
     from dnscheck.runner import Runner, read_in_thread
 
@@ -105,8 +135,15 @@ async def _run(lines: Iterable[str], source: Source, options: Options, concurren
     return summary
 
 
-def check_domains(domains: list[str], *, zone_file: str | None, resolvers: Iterable[str], timeout: float,
-                  mode: str = "auto", concurrency: int = 50) -> list[Result]:
+def check_domains(
+    domains: list[str],
+    *,
+    zone_file: str | None,
+    resolvers: Iterable[str],
+    timeout: float,
+    mode: str = "auto",
+    concurrency: int = 50,
+) -> list[Result]:
     """Check a few domains; their results in input order. For commands built on the check (runbook)."""
     from dnscheck.check import check
     from dnscheck.normalise import Target, normalise

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from dnscheck.classify import classify
 from dnscheck.codes import CODES
@@ -28,7 +28,9 @@ class Options:
 
 async def check(target: Target, source: Source, options: Options) -> Result:
     start = time.monotonic()
-    obs = await collect(target.domain, source, start + options.timeout, options.mode, target.registered_domain)
+    obs = await collect(
+        target.domain, source, start + options.timeout, options.mode, target.registered_domain
+    )
     c = classify(obs, target.registered_domain)
     findings = list(c.findings)
     extra: dict[str, object] = {"zone": obs.zone}
@@ -41,11 +43,15 @@ async def check(target: Target, source: Source, options: Options) -> Result:
         after = safe_after(changed_at, ttls)
         extra["changed_at"] = _iso(changed_at)
         extra["safe_after"] = _iso(after)
-        if datetime.now(timezone.utc) < after:
-            findings.append(Finding(
-                "CACHE_PENDING", Severity.WARNING,
-                f"Caches may hold the old answers until {_iso(after)} ({ttls.longest} s after the change).",
-                "Wait until safe_after before removing the domain or cancelling."))
+        if datetime.now(UTC) < after:
+            findings.append(
+                Finding(
+                    "CACHE_PENDING",
+                    Severity.WARNING,
+                    f"Caches may hold the old answers until {_iso(after)} ({ttls.longest} s after the change).",
+                    "Wait until safe_after before removing the domain or cancelling.",
+                )
+            )
     if obs.delegation is not None:
         extra["delegation"] = obs.delegation.as_dict()
     verdict = verdict_of(findings, c.decisive)
@@ -68,17 +74,25 @@ async def check(target: Target, source: Source, options: Options) -> Result:
 
 
 def _iso(t: datetime) -> str:
-    return t.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return t.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def invalid_result(item: Invalid) -> Result:
-    finding = Finding("INPUT_INVALID", CODES["INPUT_INVALID"][0], item.reason,
-                      "Give a registered domain name, e.g. contoso.com, an e-mail address or a URL.")
+    finding = Finding(
+        "INPUT_INVALID",
+        CODES["INPUT_INVALID"][0],
+        item.reason,
+        "Give a registered domain name, e.g. contoso.com, an e-mail address or a URL.",
+    )
     return Result(item.input, None, None, Verdict.UNKNOWN, None, (finding,))
 
 
 def failed_result(target: Target, reason: str) -> Result:
     """A check that crashed: never lose the line, never call it safe."""
-    finding = Finding("LOOKUP_FAILED", Severity.UNKNOWN, f"the check failed: {reason}",
-                      "Re-run with -v and report the traceback if it persists.")
+    finding = Finding(
+        "LOOKUP_FAILED",
+        Severity.UNKNOWN,
+        f"the check failed: {reason}",
+        "Re-run with -v and report the traceback if it persists.",
+    )
     return Result(target.input, target.domain, target.registered_domain, Verdict.UNKNOWN, None, (finding,))

@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import IO, Any
 
 import click
@@ -46,7 +46,7 @@ class _Group(click.Group):
             self.add_command(_LAZY[name](), name)
         return super().get_command(ctx, name)
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
         try:
             rv = super().main(*args, **kwargs)
@@ -88,8 +88,11 @@ def _show_traceback() -> None:
         traceback.print_exc()
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-             epilog=EXIT_CODES_HELP)
+@click.group(
+    cls=_Group,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=EXIT_CODES_HELP,
+)
 @click.version_option(__version__, "-V", "--version", prog_name="dnscheck")
 @click.option("-v", "--verbose", count=True, help="Show debug logs and tracebacks.")
 def cli(verbose: int) -> None:
@@ -104,7 +107,9 @@ def cli(verbose: int) -> None:
     """
     _state["verbose"] = verbose
     if verbose:
-        logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.INFO, format="%(levelname)s %(message)s")
+        logging.basicConfig(
+            level=logging.DEBUG if verbose > 1 else logging.INFO, format="%(levelname)s %(message)s"
+        )
 
 
 def _timestamp(value: str | None) -> datetime | None:
@@ -113,11 +118,11 @@ def _timestamp(value: str | None) -> datetime | None:
     text = value.strip()
     try:
         if text.replace(".", "", 1).isdigit():
-            return datetime.fromtimestamp(float(text), timezone.utc)
+            return datetime.fromtimestamp(float(text), UTC)
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except (ValueError, OverflowError, OSError):
         raise click.BadParameter(f"{value!r} is not an ISO 8601 time or Unix seconds") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _read_lines(path: str) -> Iterator[str]:
@@ -162,39 +167,108 @@ def _count(domains: tuple[str, ...], input_file: str | None) -> int | None:
 
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.argument("domains", nargs=-1, metavar="[DOMAIN]...")
-@click.option("-i", "--input", "input_file", metavar="FILE",
-              help="Read domains from FILE, one per line ('#' comments; '-' for stdin).")
-@click.option("--zone-file", metavar="FILE",
-              help="Check a BIND zone file (e.g. the zone planned at the new DNS host) instead of live DNS.")
-@click.option("--resolver", "resolvers", multiple=True, metavar="HOST[:PORT]",
-              help="Resolver to ask (repeatable; IPv6 as [addr]:port). Default: /etc/resolv.conf.")
-@click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True,
-              help="Most seconds one domain's whole check may take.")
-@click.option("--mode", type=click.Choice(["auto", "resolver", "authoritative"]), default="auto",
-              show_default=True,
-              help="resolver: the resolver's view only. authoritative: also ask the parent zone and every "
-                   "authoritative server directly (required). auto: authoritative when reachable, else the "
-                   "resolver's view with AUTHORITATIVE_SKIPPED.")
-@click.option("--explain", is_flag=True, help="Show who was asked what, every answer, and how the verdict follows.")
-@click.option("--changed-at", metavar="TIMESTAMP", callback=lambda c, p, v: _timestamp(v),
-              help="When the records were changed (ISO 8601, e.g. 2026-11-27T09:30Z, or Unix seconds): "
-                   "reports safe_after, the time by which no cache can hold the old answers.")
-@click.option("--watch-state", metavar="FILE",
-              help="Take each domain's change time from a `dnscheck watch --state FILE` file (instead of "
-                   "--changed-at): gives safe_after per domain.")
-@click.option("--concurrency", type=click.IntRange(1, 10000), default=50, show_default=True,
-              help="Domains checked at the same time.")
-@click.option("--per-server", type=click.IntRange(1, 100000), default=200, show_default=True,
-              help="Most DNS queries in flight to any one server, so that no resolver is flooded.")
-@click.option("-f", "--format", "fmt", type=click.Choice(list(FORMATS)), default="table",
-              show_default=True, help="Report format (csv, nagios and prometheus for spreadsheets and monitoring).")
-@click.option("-o", "--output", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
-@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
-              help="Colour the table. auto: only on a terminal, and never when NO_COLOR is set.")
+@click.option(
+    "-i",
+    "--input",
+    "input_file",
+    metavar="FILE",
+    help="Read domains from FILE, one per line ('#' comments; '-' for stdin).",
+)
+@click.option(
+    "--zone-file",
+    metavar="FILE",
+    help="Check a BIND zone file (e.g. the zone planned at the new DNS host) instead of live DNS.",
+)
+@click.option(
+    "--resolver",
+    "resolvers",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="Resolver to ask (repeatable; IPv6 as [addr]:port). Default: /etc/resolv.conf.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1, max=3600),
+    default=10.0,
+    show_default=True,
+    help="Most seconds one domain's whole check may take.",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["auto", "resolver", "authoritative"]),
+    default="auto",
+    show_default=True,
+    help="resolver: the resolver's view only. authoritative: also ask the parent zone and every "
+    "authoritative server directly (required). auto: authoritative when reachable, else the "
+    "resolver's view with AUTHORITATIVE_SKIPPED.",
+)
+@click.option(
+    "--explain", is_flag=True, help="Show who was asked what, every answer, and how the verdict follows."
+)
+@click.option(
+    "--changed-at",
+    metavar="TIMESTAMP",
+    callback=lambda c, p, v: _timestamp(v),
+    help="When the records were changed (ISO 8601, e.g. 2026-11-27T09:30Z, or Unix seconds): "
+    "reports safe_after, the time by which no cache can hold the old answers.",
+)
+@click.option(
+    "--watch-state",
+    metavar="FILE",
+    help="Take each domain's change time from a `dnscheck watch --state FILE` file (instead of "
+    "--changed-at): gives safe_after per domain.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 10000),
+    default=50,
+    show_default=True,
+    help="Domains checked at the same time.",
+)
+@click.option(
+    "--per-server",
+    type=click.IntRange(1, 100000),
+    default=200,
+    show_default=True,
+    help="Most DNS queries in flight to any one server, so that no resolver is flooded.",
+)
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(list(FORMATS)),
+    default="table",
+    show_default=True,
+    help="Report format (csv, nagios and prometheus for spreadsheets and monitoring).",
+)
+@click.option(
+    "-o", "--output", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout."
+)
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour the table. auto: only on a terminal, and never when NO_COLOR is set.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar (it is shown only on a terminal anyway).")
-def check(domains: tuple[str, ...], input_file: str | None, zone_file: str | None, resolvers: tuple[str, ...],
-          timeout: float, mode: str, explain: bool, changed_at: datetime | None, watch_state: str | None,
-          concurrency: int, per_server: int, fmt: str, output: str | None, color: str, quiet: bool) -> int:
+def check(
+    domains: tuple[str, ...],
+    input_file: str | None,
+    zone_file: str | None,
+    resolvers: tuple[str, ...],
+    timeout: float,
+    mode: str,
+    explain: bool,
+    changed_at: datetime | None,
+    watch_state: str | None,
+    concurrency: int,
+    per_server: int,
+    fmt: str,
+    output: str | None,
+    color: str,
+    quiet: bool,
+) -> int:
     """Check DOMAINs (names, URLs or e-mail addresses) for records that still point at Microsoft 365.
 
     Resolves MX, NS, TXT (SPF, MS=ms... verification) and every name Microsoft 365 asks for (autodiscover,
@@ -218,9 +292,20 @@ def check(domains: tuple[str, ...], input_file: str | None, zone_file: str | Non
 
     show_progress = wanted(sys.stderr, quiet)
     return run_check(
-        lines=_lines(domains, input_file), zone_file=zone_file, resolvers=resolvers, timeout=timeout,
-        concurrency=concurrency, fmt=fmt, output=output, color=color, mode=mode, explain=explain,
-        changed_at=changed_at, watch_state=watch_state, per_server=per_server, progress=show_progress,
+        lines=_lines(domains, input_file),
+        zone_file=zone_file,
+        resolvers=resolvers,
+        timeout=timeout,
+        concurrency=concurrency,
+        fmt=fmt,
+        output=output,
+        color=color,
+        mode=mode,
+        explain=explain,
+        changed_at=changed_at,
+        watch_state=watch_state,
+        per_server=per_server,
+        progress=show_progress,
         total=_count(domains, input_file) if show_progress else None,
     )
 

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from dnscheck.models import Severity
 
-B, U, W, I = Severity.BLOCKED, Severity.UNKNOWN, Severity.WARNING, Severity.INFO
+B, U, W, INFO = Severity.BLOCKED, Severity.UNKNOWN, Severity.WARNING, Severity.INFO
 
 CODES: dict[str, tuple[Severity, str]] = {
     # Mail still flows to, or DNS is still served by, Microsoft 365.
     "MX_M365": (B, "An MX record points at Exchange Online."),
     "MX_CNAME_M365": (B, "An MX host is a CNAME to Exchange Online."),
     "NS_M365": (B, "Microsoft 365 hosts the zone's DNS (NS records at Microsoft)."),
-    "NS_PARENT_M365": (B, "The registry (parent zone) still delegates the domain to Microsoft 365 name servers."),
+    "NS_PARENT_M365": (
+        B,
+        "The registry (parent zone) still delegates the domain to Microsoft 365 name servers.",
+    ),
     "MX_INCONSISTENT": (B, "Some authoritative servers still return a Microsoft 365 MX while others do not."),
     # Leftovers: removal may fail or services may misbehave, but mail is not lost.
     "SPF_M365": (W, "The SPF record still authorises Microsoft 365 to send."),
@@ -39,11 +42,14 @@ CODES: dict[str, tuple[Severity, str]] = {
     "NS_UNREACHABLE": (W, "A delegated server never answers."),  # unknown under --mode authoritative
     "CACHE_PENDING": (W, "Caches may still hold the old Microsoft 365 answers (see safe_after)."),
     # Facts worth knowing.
-    "MX_NULL": (I, "The domain publishes a null MX (RFC 7505): it receives no mail on purpose."),
-    "SUBDOMAIN_INPUT": (I, "The name checked is a subdomain of a registered domain."),
-    "SERIAL_MISMATCH": (I, "The authoritative servers serve different SOA serials."),
-    "AUTHORITATIVE_SKIPPED": (I, "No authoritative server could be reached; the verdict rests on the resolver."),
-    "OUT_OF_ZONE": (I, "A name outside the zone file (--zone-file) was not looked up."),
+    "MX_NULL": (INFO, "The domain publishes a null MX (RFC 7505): it receives no mail on purpose."),
+    "SUBDOMAIN_INPUT": (INFO, "The name checked is a subdomain of a registered domain."),
+    "SERIAL_MISMATCH": (INFO, "The authoritative servers serve different SOA serials."),
+    "AUTHORITATIVE_SKIPPED": (
+        INFO,
+        "No authoritative server could be reached; the verdict rests on the resolver.",
+    ),
+    "OUT_OF_ZONE": (INFO, "A name outside the zone file (--zone-file) was not looked up."),
     # Could not tell.
     "DOMAIN_NXDOMAIN": (U, "The domain does not exist (NXDOMAIN)."),
     "INPUT_INVALID": (U, "The input is not a domain name that can be checked."),

@@ -30,41 +30,69 @@ def classify_delegation(d: Delegation, resolver_mx: Lookup, required: bool) -> D
     m365: list[Record] = []
     if d.failure:
         if required:
-            out.append(_f("LOOKUP_FAILED", f"Authoritative probing failed: {d.failure}.",
-                          "Allow outbound DNS (port 53) to the domain's servers, or use --mode resolver.",
-                          severity=Severity.UNKNOWN))
+            out.append(
+                _f(
+                    "LOOKUP_FAILED",
+                    f"Authoritative probing failed: {d.failure}.",
+                    "Allow outbound DNS (port 53) to the domain's servers, or use --mode resolver.",
+                    severity=Severity.UNKNOWN,
+                )
+            )
         else:
-            out.append(_f("AUTHORITATIVE_SKIPPED", f"Authoritative servers not asked: {d.failure}. "
-                          "The verdict rests on the resolver's view alone.",
-                          "Run from a network with outbound DNS to see the parent's delegation and every server."))
+            out.append(
+                _f(
+                    "AUTHORITATIVE_SKIPPED",
+                    f"Authoritative servers not asked: {d.failure}. "
+                    "The verdict rests on the resolver's view alone.",
+                    "Run from a network with outbound DNS to see the parent's delegation and every server.",
+                )
+            )
         return DelegationFindings(tuple(out), False, ())
 
     parent_hosts = {r.target for r in d.parent_ns if r.target}
     authoritative = [v for v in d.servers if v.reachable and v.authoritative]
-    child_ns = _dedupe(r for v in authoritative if isinstance(v.ns, Answered) for r in v.ns.records
-                       if r.type == "NS")
+    child_ns = _dedupe(
+        r for v in authoritative if isinstance(v.ns, Answered) for r in v.ns.records if r.type == "NS"
+    )
     child_hosts = {r.target for r in child_ns if r.target}
 
     if not parent_hosts:
         sev = Severity.UNKNOWN if required else Severity.WARNING
-        out.append(_f("NS_MISMATCH", f"The parent zone {d.parent} returned no delegation for {d.zone}.",
-                      "Check the delegation at the registrar.", severity=sev))
+        out.append(
+            _f(
+                "NS_MISMATCH",
+                f"The parent zone {d.parent} returned no delegation for {d.zone}.",
+                "Check the delegation at the registrar.",
+                severity=sev,
+            )
+        )
     parent_m365 = [r for r in d.parent_ns if match_host("ns", r.target or "")]
     child_m365 = [r for r in child_ns if match_host("ns", r.target or "")]
     if parent_m365:
         m365 += parent_m365
         names = ", ".join(r.target or "" for r in parent_m365)
-        out.append(_f("NS_PARENT_M365",
-                      f"The parent zone {d.parent} delegates {d.zone} to {names} (Microsoft 365), whatever the "
-                      "zone's own records say. Until the delegation moves, an MX change made at another DNS host "
-                      "has no effect.", _NS_FIX, parent_m365[0], _ns_cloud(parent_m365[0])))
+        out.append(
+            _f(
+                "NS_PARENT_M365",
+                f"The parent zone {d.parent} delegates {d.zone} to {names} (Microsoft 365), whatever the "
+                "zone's own records say. Until the delegation moves, an MX change made at another DNS host "
+                "has no effect.",
+                _NS_FIX,
+                parent_m365[0],
+                _ns_cloud(parent_m365[0]),
+            )
+        )
     elif child_m365 and parent_hosts:
         m365 += child_m365
         names = ", ".join(r.target or "" for r in child_m365)
-        out.append(_f("NS_CHILD_STALE",
-                      f"The zone's own NS RRset still names {names}, but the parent no longer delegates there.",
-                      "Update the NS records inside the zone at the new DNS host to match the delegation.",
-                      child_m365[0]))
+        out.append(
+            _f(
+                "NS_CHILD_STALE",
+                f"The zone's own NS RRset still names {names}, but the parent no longer delegates there.",
+                "Update the NS records inside the zone at the new DNS host to match the delegation.",
+                child_m365[0],
+            )
+        )
 
     # Differences among the other servers. A side made only of Microsoft servers is already reported above.
     parent_other = {h for h in parent_hosts if not match_host("ns", h)}
@@ -74,9 +102,15 @@ def classify_delegation(d: Delegation, resolver_mx: Lookup, required: bool) -> D
         at_child = sorted(child_other - parent_other)
         if at_parent or at_child:
             parts = ([f"only at the parent: {', '.join(at_parent)}"] if at_parent else []) + (
-                [f"only in the zone: {', '.join(at_child)}"] if at_child else [])
-            out.append(_f("NS_MISMATCH", f"The parent's and the zone's NS sets differ ({'; '.join(parts)}).",
-                          "Make the NS records in the zone and at the registrar the same."))
+                [f"only in the zone: {', '.join(at_child)}"] if at_child else []
+            )
+            out.append(
+                _f(
+                    "NS_MISMATCH",
+                    f"The parent's and the zone's NS sets differ ({'; '.join(parts)}).",
+                    "Make the NS records in the zone and at the registrar the same.",
+                )
+            )
 
     out += _servers(d, required)
     found, records = _mx_consistency(d, resolver_mx)
@@ -85,11 +119,22 @@ def classify_delegation(d: Delegation, resolver_mx: Lookup, required: bool) -> D
     serials = sorted({s for v in authoritative if (s := v.serial) is not None})
     if len(serials) > 1:
         per = ", ".join(f"{v.name} ({v.address}) {v.serial}" for v in authoritative)
-        out.append(_f("SERIAL_MISMATCH", f"The servers serve different SOA serials: {per}.",
-                      "A secondary may not have transferred the latest zone yet."))
+        out.append(
+            _f(
+                "SERIAL_MISMATCH",
+                f"The servers serve different SOA serials: {per}.",
+                "A secondary may not have transferred the latest zone yet.",
+            )
+        )
     if required and not authoritative:
-        out.append(_f("LOOKUP_FAILED", "No server answered authoritatively for the zone.",
-                      "Check the delegation and the servers.", severity=Severity.UNKNOWN))
+        out.append(
+            _f(
+                "LOOKUP_FAILED",
+                "No server answered authoritatively for the zone.",
+                "Check the delegation and the servers.",
+                severity=Severity.UNKNOWN,
+            )
+        )
     return DelegationFindings(tuple(out), bool(parent_hosts) and not parent_m365, tuple(m365))
 
 
@@ -102,16 +147,27 @@ def _servers(d: Delegation, required: bool) -> list[Finding]:
         reachable = [v for v in views if v.reachable]
         if not reachable:
             why = next((lk.reason for lk in views[0].lookups if isinstance(lk, Undetermined)), "no answer")
-            out.append(_f("NS_UNREACHABLE", f"{host} ({_addrs(views)}) never answered: {why}.",
-                          "Fix or remove this server from the delegation and the zone's NS records.",
-                          Record(d.zone, "NS", host), severity=Severity.UNKNOWN if required else None))
+            out.append(
+                _f(
+                    "NS_UNREACHABLE",
+                    f"{host} ({_addrs(views)}) never answered: {why}.",
+                    "Fix or remove this server from the delegation and the zone's NS records.",
+                    Record(d.zone, "NS", host),
+                    severity=Severity.UNKNOWN if required else None,
+                )
+            )
             continue
         lame = [v for v in reachable if not v.authoritative]
         if lame:
             why = _lame_reason(lame[0])
-            out.append(_f("NS_LAME", f"{host} ({_addrs(lame)}) is lame for {d.zone}: {why}.",
-                          "Configure the zone on this server, or remove it from the delegation.",
-                          Record(d.zone, "NS", host)))
+            out.append(
+                _f(
+                    "NS_LAME",
+                    f"{host} ({_addrs(lame)}) is lame for {d.zone}: {why}.",
+                    "Configure the zone on this server, or remove it from the delegation.",
+                    Record(d.zone, "NS", host),
+                )
+            )
     return out
 
 
@@ -138,12 +194,22 @@ def _mx_consistency(d: Delegation, resolver_mx: Lookup) -> tuple[list[Finding], 
     if not stale or not fresh:
         return [], []
     records = [r for v in stale for r in v[2]]
-    msg = (f"{', '.join(v[0] for v in stale)} still return{'s' if len(stale) == 1 else ''} the Microsoft 365 MX "
-           f"{records[0].value}; {', '.join(v[0] for v in fresh)} do not. Some senders will still deliver to "
-           "Microsoft 365.")
+    msg = (
+        f"{', '.join(v[0] for v in stale)} still return{'s' if len(stale) == 1 else ''} the Microsoft 365 MX "
+        f"{records[0].value}; {', '.join(v[0] for v in fresh)} do not. Some senders will still deliver to "
+        "Microsoft 365."
+    )
     fp = match_host("mx", records[0].target or "")
-    return [_f("MX_INCONSISTENT", msg, "Make every server serve the new zone (check zone transfers to "
-               "secondaries), then wait for the MX TTL.", records[0], fp.cloud if fp else None)], records
+    return [
+        _f(
+            "MX_INCONSISTENT",
+            msg,
+            "Make every server serve the new zone (check zone transfers to "
+            "secondaries), then wait for the MX TTL.",
+            records[0],
+            fp.cloud if fp else None,
+        )
+    ], records
 
 
 def _ns_cloud(rec: Record) -> str | None:
@@ -159,6 +225,12 @@ def _dedupe(records: Iterable[Record]) -> list[Record]:
     return list(dict.fromkeys(records))
 
 
-def _f(code: str, message: str, remediation: str = "", record: Record | None = None, cloud: str | None = None,
-       severity: Severity | None = None) -> Finding:
+def _f(
+    code: str,
+    message: str,
+    remediation: str = "",
+    record: Record | None = None,
+    cloud: str | None = None,
+    severity: Severity | None = None,
+) -> Finding:
     return Finding(code, severity or CODES[code][0], message, remediation, record, cloud)

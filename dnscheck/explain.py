@@ -31,7 +31,9 @@ def explain(obs: Observations, result: Result, source_label: str) -> list[str]:
                     out.append("  " + _line(lk))
     out.append("findings:")
     for f in result.findings:
-        rec = f" [from {f.record.type} {f.record.name} {f.record.value}]" if f.record and f.record.value else ""
+        rec = (
+            f" [from {f.record.type} {f.record.name} {f.record.value}]" if f.record and f.record.value else ""
+        )
         out.append(f"  {f.severity.value:<8} {f.code}: {f.message}{rec}")
     if not result.findings:
         out.append("  none")

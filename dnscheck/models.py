@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-class Severity(str, enum.Enum):
+class Severity(enum.StrEnum):
     BLOCKED = "blocked"
     UNKNOWN = "unknown"
     WARNING = "warning"
     INFO = "info"
 
 
-class Verdict(str, enum.Enum):
+class Verdict(enum.StrEnum):
     SAFE = "safe"
     WARNING = "warning"
     BLOCKED = "blocked"
@@ -76,9 +76,15 @@ class Answered:
         return self.rcode == "NXDOMAIN"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "type": self.rdtype, "rcode": self.rcode, "aa": self.aa,
-                "server": self.server, "elapsed_ms": self.elapsed_ms,
-                "records": [r.as_dict() for r in self.records]}
+        return {
+            "name": self.name,
+            "type": self.rdtype,
+            "rcode": self.rcode,
+            "aa": self.aa,
+            "server": self.server,
+            "elapsed_ms": self.elapsed_ms,
+            "records": [r.as_dict() for r in self.records],
+        }
 
 
 @dataclass(frozen=True)
@@ -94,8 +100,13 @@ class Undetermined:
     silent: bool = field(default=False, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "type": self.rdtype, "error": self.reason, "server": self.server,
-                "elapsed_ms": self.elapsed_ms}
+        return {
+            "name": self.name,
+            "type": self.rdtype,
+            "error": self.reason,
+            "server": self.server,
+            "elapsed_ms": self.elapsed_ms,
+        }
 
 
 Lookup = Answered | Undetermined
@@ -214,13 +225,21 @@ class ServerView:
     @property
     def authoritative(self) -> bool:
         """Answered the SOA query with AA set and the zone's SOA."""
-        return isinstance(self.soa, Answered) and bool(self.soa.aa) and any(
-            r.type == "SOA" for r in self.soa.records)
+        return (
+            isinstance(self.soa, Answered)
+            and bool(self.soa.aa)
+            and any(r.type == "SOA" for r in self.soa.records)
+        )
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "address": self.address, "reachable": self.reachable,
-                "authoritative": self.authoritative, "serial": self.serial,
-                "answers": [lk.as_dict() for lk in self.lookups]}
+        return {
+            "name": self.name,
+            "address": self.address,
+            "reachable": self.reachable,
+            "authoritative": self.authoritative,
+            "serial": self.serial,
+            "answers": [lk.as_dict() for lk in self.lookups],
+        }
 
     @property
     def serial(self) -> int | None:
@@ -247,7 +266,12 @@ class Delegation:
     required: bool = False  # --mode authoritative: a failure here makes the verdict unknown
 
     def as_dict(self) -> dict[str, Any]:
-        return {"zone": self.zone, "parent": self.parent, "failure": self.failure,
-                "parent_ns": [r.as_dict() for r in self.parent_ns], "glue": [r.as_dict() for r in self.glue],
-                "referral": [lk.as_dict() for lk in self.referral],
-                "servers": [v.as_dict() for v in self.servers]}
+        return {
+            "zone": self.zone,
+            "parent": self.parent,
+            "failure": self.failure,
+            "parent_ns": [r.as_dict() for r in self.parent_ns],
+            "glue": [r.as_dict() for r in self.glue],
+            "referral": [lk.as_dict() for lk in self.referral],
+            "servers": [v.as_dict() for v in self.servers],
+        }

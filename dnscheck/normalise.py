@@ -51,8 +51,6 @@ def echo(raw: str, limit: int = 200) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
-
-
 def _normalise(raw: str) -> Target | Invalid:
     text = raw.strip()
     if not text:
@@ -125,8 +123,9 @@ def _is_ip(host: str) -> bool:
 
 def _to_alabel(host: str) -> str | Invalid:
     if ".." in host or host.startswith(".") or host.endswith("."):
-        return Invalid(host, "empty label (two dots in a row, a dot at the start, or an extra dot at the "
-                             "end)")
+        return Invalid(
+            host, "empty label (two dots in a row, a dot at the start, or an extra dot at the end)"
+        )
     if host.isascii():
         alabel = host.lower()
     else:

@@ -33,8 +33,13 @@ def wanted(stream: TextIO, quiet: bool) -> bool:
 
 
 class Progress:
-    def __init__(self, total: int | None, stream: TextIO | None = None, enabled: bool = True,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        total: int | None,
+        stream: TextIO | None = None,
+        enabled: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.total = total
         self.stream = stream or sys.stderr
         # A known small batch never shows a bar; an unknown-length one shows it once more than FEW are done.
@@ -60,15 +65,20 @@ class Progress:
     def line(self, now: float | None = None) -> str:
         elapsed = max((now if now is not None else self._clock()) - self._start, 1e-9)
         rate = self.done / elapsed
-        bad = ", ".join(f"{self.counts[v]} {v.value}"
-                        for v in (Verdict.BLOCKED, Verdict.UNKNOWN, Verdict.WARNING) if self.counts[v])
+        bad = ", ".join(
+            f"{self.counts[v]} {v.value}"
+            for v in (Verdict.BLOCKED, Verdict.UNKNOWN, Verdict.WARNING)
+            if self.counts[v]
+        )
         tail = f"  {rate:.0f}/s" + (f"  ({bad})" if bad else "")
         if self.total:
             frac = min(self.done / self.total, 1.0)
             filled = int(frac * WIDTH)
             eta = (self.total - self.done) / rate if rate > 0 else 0
-            return (f"[{'#' * filled}{'-' * (WIDTH - filled)}] {self.done}/{self.total} {frac:4.0%}"
-                    f"{tail}  eta {_hms(eta)}")
+            return (
+                f"[{'#' * filled}{'-' * (WIDTH - filled)}] {self.done}/{self.total} {frac:4.0%}"
+                f"{tail}  eta {_hms(eta)}"
+            )
         return f"{self.done} checked{tail}"
 
     def _draw(self, now: float) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import threading
 from collections import OrderedDict, deque
@@ -31,8 +32,9 @@ CACHE_SIZE = 4096
 
 
 class Runner:
-    def __init__(self, check: Callable[[Target], Awaitable[Result]], concurrency: int = 50,
-                 window: int | None = None) -> None:
+    def __init__(
+        self, check: Callable[[Target], Awaitable[Result]], concurrency: int = 50, window: int | None = None
+    ) -> None:
         self._check = check
         self._sem = asyncio.Semaphore(concurrency)
         self.concurrency = concurrency
@@ -58,7 +60,7 @@ class Runner:
         if shared is None:
             shared = asyncio.ensure_future(self._guarded(item))
             self._inflight[item.domain] = shared
-            shared.add_done_callback(lambda f, d=item.domain: self._remember(d, f))
+            shared.add_done_callback(functools.partial(self._remember, item.domain))
         result = await asyncio.shield(shared)
         return dataclasses.replace(result, input=echo(raw))
 
@@ -77,8 +79,9 @@ class Runner:
             if len(self._done) > CACHE_SIZE:
                 self._done.popitem(last=False)
 
-    async def run(self, lines: Iterable[str] | AsyncIterable[str],
-                  ordered: bool = True) -> AsyncIterator[Result]:
+    async def run(
+        self, lines: Iterable[str] | AsyncIterable[str], ordered: bool = True
+    ) -> AsyncIterator[Result]:
         """One result per line: in input order, or (`ordered=False`) as each completes.
 
         A producer reads the input and starts checks while the caller consumes results; at most `window` lines

@@ -30,12 +30,20 @@ class Ttls:
 
     @property
     def longest(self) -> int:
-        return max([t for t in (self.mx, self.parent_ns, self.child_ns, self.negative) if t is not None]
-                   + [M365_DEFAULT_TTL])
+        return max(
+            [t for t in (self.mx, self.parent_ns, self.child_ns, self.negative) if t is not None]
+            + [M365_DEFAULT_TTL]
+        )
 
     def as_dict(self) -> dict[str, Any]:
-        return {"mx": self.mx, "parent_ns": self.parent_ns, "child_ns": self.child_ns,
-                "negative": self.negative, "assumed_old_record": M365_DEFAULT_TTL, "longest": self.longest}
+        return {
+            "mx": self.mx,
+            "parent_ns": self.parent_ns,
+            "child_ns": self.child_ns,
+            "negative": self.negative,
+            "assumed_old_record": M365_DEFAULT_TTL,
+            "longest": self.longest,
+        }
 
 
 def ttls_of(obs: Observations) -> Ttls:
@@ -59,8 +67,13 @@ def safe_after(changed_at: datetime, ttls: Ttls) -> datetime:
 
 
 def _max_ttl(lookups: list[Lookup], rtype: str) -> int | None:
-    ttls = [r.ttl for lk in lookups if isinstance(lk, Answered) for r in lk.records
-            if r.type == rtype and r.ttl is not None]
+    ttls = [
+        r.ttl
+        for lk in lookups
+        if isinstance(lk, Answered)
+        for r in lk.records
+        if r.type == rtype and r.ttl is not None
+    ]
     return max(ttls, default=None)
 
 

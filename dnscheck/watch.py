@@ -117,6 +117,7 @@ def views(result: Result, resolver: str = RESOLVER) -> tuple[dict[Key, RRset], s
 
 # --- state ---
 
+
 @dataclass
 class DomainState:
     verdict: str | None = None
@@ -127,8 +128,13 @@ class DomainState:
     changes: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"verdict": self.verdict, "verdict_since": self.verdict_since, "checked_at": self.checked_at,
-                "rrsets": self.rrsets, "changes": self.changes}
+        return {
+            "verdict": self.verdict,
+            "verdict_since": self.verdict_since,
+            "checked_at": self.checked_at,
+            "rrsets": self.rrsets,
+            "changes": self.changes,
+        }
 
 
 @dataclass
@@ -150,11 +156,16 @@ class WatchState:
                 raise ValueError(f"schema is {doc.get('schema')!r}, not {SCHEMA!r}")
             for name, d in doc["domains"].items():
                 state.domains[name] = DomainState(
-                    d.get("verdict"), d.get("verdict_since"), d.get("checked_at"),
-                    dict(d.get("rrsets") or {}), list(d.get("changes") or []))
+                    d.get("verdict"),
+                    d.get("verdict_since"),
+                    d.get("checked_at"),
+                    dict(d.get("rrsets") or {}),
+                    list(d.get("changes") or []),
+                )
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
-            raise ConfigError(f"cannot use --state {path}: {e}",
-                              "Remove the file, or give another path, to start afresh.") from None
+            raise ConfigError(
+                f"cannot use --state {path}: {e}", "Remove the file, or give another path, to start afresh."
+            ) from None
         return state
 
     def changed_at(self, domain: str) -> datetime | None:
@@ -177,8 +188,9 @@ def _write_atomic(path: str, text: str) -> None:
     """Owner-only (0600), all or nothing: a temporary file in the same directory, then a rename."""
     target = os.path.abspath(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp",
-                                   dir=os.path.dirname(target))  # mkstemp creates it 0600
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=os.path.dirname(target)
+        )  # mkstemp creates it 0600
     except OSError as e:
         raise ConfigError(f"cannot write --state {path}: {e.strerror}") from None
     try:
@@ -200,6 +212,7 @@ def _skey(key: Key) -> str:
 
 # --- events ---
 
+
 @dataclass(frozen=True)
 class Event:
     at: float
@@ -219,11 +232,23 @@ def observe(state: WatchState, result: Result, now: float, resolver: str = RESOL
     codes = ", ".join(sorted({f.code for f in result.findings if f.severity.value != "info"}))
     first = d.verdict is None
     if first:
-        events.append(Event(now, domain, "start",
-                            clean(f"{domain}: {result.verdict.value}" + (f" ({codes})" if codes else ""))))
+        events.append(
+            Event(
+                now,
+                domain,
+                "start",
+                clean(f"{domain}: {result.verdict.value}" + (f" ({codes})" if codes else "")),
+            )
+        )
     elif d.verdict != result.verdict.value:
-        events.append(Event(now, domain, "verdict", clean(
-            f"{domain}: {d.verdict} -> {result.verdict.value}" + (f" ({codes})" if codes else ""))))
+        events.append(
+            Event(
+                now,
+                domain,
+                "verdict",
+                clean(f"{domain}: {d.verdict} -> {result.verdict.value}" + (f" ({codes})" if codes else "")),
+            )
+        )
     if d.verdict != result.verdict.value:
         d.verdict, d.verdict_since = result.verdict.value, iso(now)
     d.checked_at = iso(now)
@@ -250,8 +275,12 @@ def observe(state: WatchState, result: Result, now: float, resolver: str = RESOL
             continue
         if old is None:
             # First sight of this record set: a baseline, not a change (unless the domain was already known).
-            d.rrsets[_skey(key)] = {"values": list(new_values), "ttl": new.ttl if new else None,
-                                    "first_seen": stamp, "last_seen": stamp}
+            d.rrsets[_skey(key)] = {
+                "values": list(new_values),
+                "ttl": new.ttl if new else None,
+                "first_seen": stamp,
+                "last_seen": stamp,
+            }
             if not first and new_values:
                 events.append(_record_event(now, domain, key, (), new_values, d))
             continue
@@ -259,8 +288,12 @@ def observe(state: WatchState, result: Result, now: float, resolver: str = RESOL
         if new is None:
             del d.rrsets[_skey(key)]
         else:
-            d.rrsets[_skey(key)] = {"values": list(new_values), "ttl": new.ttl, "first_seen": stamp,
-                                    "last_seen": stamp}
+            d.rrsets[_skey(key)] = {
+                "values": list(new_values),
+                "ttl": new.ttl,
+                "first_seen": stamp,
+                "last_seen": stamp,
+            }
     return events
 
 
@@ -269,14 +302,34 @@ def _unkey(s: str) -> Key:
     return (parts[0], parts[1], parts[2]) if len(parts) == 3 else ("*", "*", "*")
 
 
-def _record_event(now: float, domain: str, key: Key, old: tuple[str, ...], new: tuple[str, ...],
-                  d: DomainState, before: dict[str, Any] | None = None) -> Event:
+def _record_event(
+    now: float,
+    domain: str,
+    key: Key,
+    old: tuple[str, ...],
+    new: tuple[str, ...],
+    d: DomainState,
+    before: dict[str, Any] | None = None,
+) -> Event:
     server, name, rtype = key
-    change = {"first_seen": iso(now), "server": server, "name": name, "type": rtype, "old": list(old),
-              "new": list(new), "old_ttl": before.get("ttl") if before else None,
-              "old_last_seen": before.get("last_seen") if before else None}
-    known = next((c for c in d.changes if all(c.get(k) == change[k] for k in ("server", "name", "type", "old",
-                                                                              "new"))), None)
+    change = {
+        "first_seen": iso(now),
+        "server": server,
+        "name": name,
+        "type": rtype,
+        "old": list(old),
+        "new": list(new),
+        "old_ttl": before.get("ttl") if before else None,
+        "old_last_seen": before.get("last_seen") if before else None,
+    }
+    known = next(
+        (
+            c
+            for c in d.changes
+            if all(c.get(k) == change[k] for k in ("server", "name", "type", "old", "new"))
+        ),
+        None,
+    )
     if known is None:
         d.changes.append(change)
         del d.changes[:-MAX_CHANGES]
@@ -303,11 +356,19 @@ def _show(values: Iterable[str]) -> str:
 CheckAll = Callable[[list[Target]], Awaitable[list[Result]]]
 
 
-async def watch(targets: list[Target], check_all: CheckAll, *, until: Verdict, interval: float,
-                max_wait: float,
-                state: WatchState, emit: Callable[[Event], None], resolver: str = RESOLVER,
-                clock: Callable[[], float] = time.time,
-                sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> Verdict:
+async def watch(
+    targets: list[Target],
+    check_all: CheckAll,
+    *,
+    until: Verdict,
+    interval: float,
+    max_wait: float,
+    state: WatchState,
+    emit: Callable[[Event], None],
+    resolver: str = RESOLVER,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+) -> Verdict:
     """Check each round until all targets reach `until` or `max_wait` seconds pass; return the worst."""
     start = clock()
     deadline = start + max_wait
@@ -322,25 +383,41 @@ async def watch(targets: list[Target], check_all: CheckAll, *, until: Verdict, i
         verdicts = [_while_caches_hold(state, r, now, warned, emit) for r in results]
         final = worst(verdicts) if results else Verdict.UNKNOWN
         if results and all(reached(v, until) for v in verdicts):
-            emit(Event(now, "", "done", f"all {len(results)} domain(s) reached {until.value} or better "
-                                        f"after {_human(now - start)}"))
+            emit(
+                Event(
+                    now,
+                    "",
+                    "done",
+                    f"all {len(results)} domain(s) reached {until.value} or better "
+                    f"after {_human(now - start)}",
+                )
+            )
             return final
         if now >= deadline:
-            behind = [f"{r.domain or r.input} {r.verdict.value}" for r in results
-                      if not reached(r.verdict, until)]
-            emit(Event(now, "", "timeout", clean(f"gave up after {_human(now - start)} (--max-wait): still "
-                                                 + ", ".join(behind))))
+            behind = [
+                f"{r.domain or r.input} {r.verdict.value}" for r in results if not reached(r.verdict, until)
+            ]
+            emit(
+                Event(
+                    now,
+                    "",
+                    "timeout",
+                    clean(f"gave up after {_human(now - start)} (--max-wait): still " + ", ".join(behind)),
+                )
+            )
             return final
         await sleep(max(0.0, min(interval, deadline - now)))
 
 
-def _while_caches_hold(state: WatchState, r: Result, now: float, warned: set[tuple[str, str]],
-                       emit: Callable[[Event], None]) -> Verdict:
-    """A domain whose records changed less than the longest governing TTL ago is not safe yet: a cache may still
-    hand out the old (Microsoft 365) answer. It counts as a warning until then (the check's CACHE_PENDING)."""
+def _while_caches_hold(
+    state: WatchState, r: Result, now: float, warned: set[tuple[str, str]], emit: Callable[[Event], None]
+) -> Verdict:
+    """A domain whose records changed less than their TTL ago is not safe yet: a cache may still hand out the old
+    (Microsoft 365) answer. It counts as a warning until then, like the check's CACHE_PENDING."""
     domain = r.domain or r.input
     d = state.domains.get(domain)
-    ttls = r.extra.get("ttl") if isinstance(r.extra.get("ttl"), dict) else {}
+    found = r.extra.get("ttl")
+    ttls: dict[str, Any] = found if isinstance(found, dict) else {}
     # A record that went away was cached for at most its own TTL, which watch saw; one that was added may be
     # cached as "does not exist" for the zone's negative TTL. Without either, the check's longest TTL.
     fallback = ttls.get("negative") if isinstance(ttls.get("negative"), int) else ttls.get("longest")
@@ -357,9 +434,17 @@ def _while_caches_hold(state: WatchState, r: Result, now: float, warned: set[tup
         return r.verdict
     if (domain, iso(until)) not in warned:
         warned.add((domain, iso(until)))
-        emit(Event(now, domain, "cache", clean(
-            f"{domain}: caches may hold the old answers until {iso(until)} (change first seen {iso(seen)} "
-            f"+ TTL {ttl}s): waiting")))
+        emit(
+            Event(
+                now,
+                domain,
+                "cache",
+                clean(
+                    f"{domain}: caches may hold the old answers until {iso(until)} (change first seen {iso(seen)} "
+                    f"+ TTL {ttl}s): waiting"
+                ),
+            )
+        )
     return Verdict.WARNING
 
 

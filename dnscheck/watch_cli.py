@@ -42,29 +42,82 @@ class Duration(click.ParamType):
 
 @click.command(epilog=WATCH_EXIT_HELP)
 @click.argument("domains", nargs=-1, required=True, metavar="DOMAIN...")
-@click.option("--until", type=click.Choice(["safe", "warning"]), default="safe", show_default=True,
-              help="Stop when every domain is at this verdict or a better one.")
-@click.option("--interval", type=Duration(minimum=1), default="60s", show_default=True,
-              help="Time between rounds (30s, 5m, 1h...).")
-@click.option("--max-wait", type=Duration(), default="6h", show_default=True,
-              help="Give up after this long; the exit code is then the last round's worst verdict.")
-@click.option("--state", "state_file", metavar="FILE",
-              help="Keep the record sets and the time each change was first seen in FILE (JSON, 0600), and "
-                   "start from it on the next run.")
-@click.option("--resolver", "resolvers", multiple=True, metavar="HOST[:PORT]",
-              help="Resolver to ask (repeatable; IPv6 as [addr]:port). Default: /etc/resolv.conf.")
-@click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=10.0, show_default=True,
-              help="Most seconds one domain's whole check may take.")
-@click.option("--mode", type=click.Choice(["auto", "resolver", "authoritative"]), default="auto",
-              show_default=True,
-              help="auto/authoritative also ask every authoritative server, so that a change is reported per "
-                   "server; resolver: the resolver's view only.")
-@click.option("--concurrency", type=click.IntRange(1, 10000), default=50, show_default=True,
-              help="Domains checked at the same time.")
-@click.option("--per-server", type=click.IntRange(1, 100000), default=200, show_default=True,
-              help="Most DNS queries in flight to any one server.")
-def watch(domains: tuple[str, ...], until: str, interval: float, max_wait: float, state_file: str | None,
-          resolvers: tuple[str, ...], timeout: float, mode: str, concurrency: int, per_server: int) -> int:
+@click.option(
+    "--until",
+    type=click.Choice(["safe", "warning"]),
+    default="safe",
+    show_default=True,
+    help="Stop when every domain is at this verdict or a better one.",
+)
+@click.option(
+    "--interval",
+    type=Duration(minimum=1),
+    default="60s",
+    show_default=True,
+    help="Time between rounds (30s, 5m, 1h...).",
+)
+@click.option(
+    "--max-wait",
+    type=Duration(),
+    default="6h",
+    show_default=True,
+    help="Give up after this long; the exit code is then the last round's worst verdict.",
+)
+@click.option(
+    "--state",
+    "state_file",
+    metavar="FILE",
+    help="Keep the record sets and the time each change was first seen in FILE (JSON, 0600), and "
+    "start from it on the next run.",
+)
+@click.option(
+    "--resolver",
+    "resolvers",
+    multiple=True,
+    metavar="HOST[:PORT]",
+    help="Resolver to ask (repeatable; IPv6 as [addr]:port). Default: /etc/resolv.conf.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1, max=3600),
+    default=10.0,
+    show_default=True,
+    help="Most seconds one domain's whole check may take.",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["auto", "resolver", "authoritative"]),
+    default="auto",
+    show_default=True,
+    help="auto/authoritative also ask every authoritative server, so that a change is reported per "
+    "server; resolver: the resolver's view only.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 10000),
+    default=50,
+    show_default=True,
+    help="Domains checked at the same time.",
+)
+@click.option(
+    "--per-server",
+    type=click.IntRange(1, 100000),
+    default=200,
+    show_default=True,
+    help="Most DNS queries in flight to any one server.",
+)
+def watch(
+    domains: tuple[str, ...],
+    until: str,
+    interval: float,
+    max_wait: float,
+    state_file: str | None,
+    resolvers: tuple[str, ...],
+    timeout: float,
+    mode: str,
+    concurrency: int,
+    per_server: int,
+) -> int:
     """Re-check DOMAINs until each reaches the wanted verdict: the cutover monitor.
 
     Prints each change as it is seen (the verdict, and which record changed on which server), with the time.
@@ -90,14 +143,35 @@ def watch(domains: tuple[str, ...], until: str, interval: float, max_wait: float
             targets.setdefault(item.domain, item)
     if bad:
         raise click.UsageError("cannot watch " + "; ".join(bad))
-    final = asyncio.run(_watch(list(targets.values()), Verdict(until), interval, max_wait, state_file,
-                               resolvers, timeout, mode, concurrency, per_server))
+    final = asyncio.run(
+        _watch(
+            list(targets.values()),
+            Verdict(until),
+            interval,
+            max_wait,
+            state_file,
+            resolvers,
+            timeout,
+            mode,
+            concurrency,
+            per_server,
+        )
+    )
     return final.exit_code
 
 
-async def _watch(targets: list[Any], until: Verdict, interval: float, max_wait: float, state_file: str | None,
-                 resolvers: tuple[str, ...], timeout: float, mode: str, concurrency: int,
-                 per_server: int) -> Verdict:
+async def _watch(
+    targets: list[Any],
+    until: Verdict,
+    interval: float,
+    max_wait: float,
+    state_file: str | None,
+    resolvers: tuple[str, ...],
+    timeout: float,
+    mode: str,
+    concurrency: int,
+    per_server: int,
+) -> Verdict:
     from dnscheck.app import build_source
     from dnscheck.check import Options, check
     from dnscheck.runner import Runner
@@ -117,5 +191,13 @@ async def _watch(targets: list[Any], until: Verdict, interval: float, max_wait: 
         click.echo(event.line())
         sys.stdout.flush()
 
-    return await watch(targets, check_all, until=until, interval=interval, max_wait=max_wait, state=state,
-                       emit=emit, resolver=source.label)
+    return await watch(
+        targets,
+        check_all,
+        until=until,
+        interval=interval,
+        max_wait=max_wait,
+        state=state,
+        emit=emit,
+        resolver=source.label,
+    )

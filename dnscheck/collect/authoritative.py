@@ -68,8 +68,14 @@ async def ask(address: str, name: str, rdtype: str, timeout: float, port: int = 
     if rcode not in ("NOERROR", "NXDOMAIN"):
         return Undetermined(name, rdtype, f"answered {rcode}", where, ms())
     records = tuple(r for rrset in response.answer for r in records_of(rrset))
-    soa = next((rrset.name.to_text(omit_final_dot=True).lower() for rrset in response.authority
-                if rrset.rdtype == dns.rdatatype.SOA), None)
+    soa = next(
+        (
+            rrset.name.to_text(omit_final_dot=True).lower()
+            for rrset in response.authority
+            if rrset.rdtype == dns.rdatatype.SOA
+        ),
+        None,
+    )
     return Answered(name, rdtype, records, rcode, soa, where, ms(), aa)
 
 
@@ -98,15 +104,21 @@ async def ask_referral(address: str, zone: str, timeout: float) -> tuple[Lookup,
         for rrset in section:
             if rrset.rdtype == dns.rdatatype.NS and rrset.name == zname:
                 ns += records_of(rrset)
-    glue = [r for rrset in response.additional if rrset.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA)
-            for r in records_of(rrset)]
-    lookup = Answered(zone, "NS", tuple(ns), rcode, None, address, elapsed,
-                      bool(response.flags & dns.flags.AA))
+    glue = [
+        r
+        for rrset in response.additional
+        if rrset.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA)
+        for r in records_of(rrset)
+    ]
+    lookup = Answered(
+        zone, "NS", tuple(ns), rcode, None, address, elapsed, bool(response.flags & dns.flags.AA)
+    )
     return lookup, ns, glue
 
 
-async def probe(domain: str, zone: str, source: Source, child_ns: Iterable[Record], deadline: float,
-                find_zone_ns: object) -> Delegation:
+async def probe(
+    domain: str, zone: str, source: Source, child_ns: Iterable[Record], deadline: float, find_zone_ns: object
+) -> Delegation:
     """Probe the delegation of `zone` (which holds `domain`). `find_zone_ns` finds a name's enclosing zone."""
     parent_name = zone.partition(".")[2]
     if not parent_name:
@@ -123,8 +135,11 @@ async def probe(domain: str, zone: str, source: Source, child_ns: Iterable[Recor
     answers = await asyncio.gather(*(ask_referral(a, zone, first) for _, a in parent_addrs))
     referral = tuple(lk for lk, _, _ in answers)
     if referral and all(isinstance(lk, Undetermined) and lk.silent for lk in referral):
-        why = ("no parent server answered: outbound DNS (port 53) may be blocked" if remaining >= FIRST_WAVE_TIMEOUT
-               else "no parent server answered in the time left before the deadline (--timeout)")
+        why = (
+            "no parent server answered: outbound DNS (port 53) may be blocked"
+            if remaining >= FIRST_WAVE_TIMEOUT
+            else "no parent server answered in the time left before the deadline (--timeout)"
+        )
         return Delegation(zone, parent, referral, (), (), (), failure=why)
     parent_ns = _dedupe(r for _, ns, _ in answers for r in ns)
     glue = _dedupe(r for _, _, g in answers for r in g)
@@ -152,8 +167,9 @@ def _no_address(host: str, domain: str, zone: str) -> ServerView:
     return ServerView(host, "", gone(zone, "SOA"), gone(zone, "NS"), gone(domain, "MX"))
 
 
-async def _addresses(source: Source, hosts: list[str], glue: Iterable[Record],
-                     deadline: float) -> list[tuple[str, str]]:
+async def _addresses(
+    source: Source, hosts: list[str], glue: Iterable[Record], deadline: float
+) -> list[tuple[str, str]]:
     """(host, address) pairs: glue first, else A and AAAA through the resolver."""
     from dnscheck.collect.plan import bounded
 

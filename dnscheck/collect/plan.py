@@ -19,8 +19,9 @@ from dnscheck.models import Answered, Chain, Delegation, Lookup, Observations, R
 MAX_HOPS = 8  # a CNAME chain longer than this is treated as broken, like a loop
 
 
-async def collect(domain: str, source: Source, deadline: float, mode: str = "resolver",
-                  zone_hint: str | None = None) -> Observations:
+async def collect(
+    domain: str, source: Source, deadline: float, mode: str = "resolver", zone_hint: str | None = None
+) -> Observations:
     """`deadline` is a time.monotonic() value. `mode` "auto"/"authoritative" also probes the delegation.
 
     `zone_hint` (the registered domain) is where probing starts when the resolver could not find the zone cut,
@@ -28,8 +29,9 @@ async def collect(domain: str, source: Source, deadline: float, mode: str = "res
     """
 
     apex = asyncio.gather(*(bounded(source, domain, t, deadline) for t in ("MX", "NS", "TXT", "A", "AAAA")))
-    others = asyncio.gather(*(_chain(source, kind, f"{prefix}.{domain}", rdtype, deadline)
-                              for prefix, kind, rdtype in M365_NAMES))
+    others = asyncio.gather(
+        *(_chain(source, kind, f"{prefix}.{domain}", rdtype, deadline) for prefix, kind, rdtype in M365_NAMES)
+    )
     (mx, ns, txt, a, aaaa), names = await asyncio.gather(apex, others)
 
     mx_hosts = sorted(
@@ -38,15 +40,26 @@ async def collect(domain: str, source: Source, deadline: float, mode: str = "res
     skipped = [h for h in mx_hosts if not source.covers(h)]
     chase = [_chain(source, "mx", h, "CNAME", deadline) for h in mx_hosts if source.covers(h)]
     (zone, ns, delegation), chains = await asyncio.gather(
-        _zone_and_delegation(source, domain, ns, deadline, mode, zone_hint), asyncio.gather(*chase))
+        _zone_and_delegation(source, domain, ns, deadline, mode, zone_hint), asyncio.gather(*chase)
+    )
     return Observations(
-        domain=domain, zone=zone, mx=mx, ns=ns, txt=txt, a=a, aaaa=aaaa,
-        mx_hosts=tuple(chains), names=tuple(names), skipped=tuple(skipped), delegation=delegation,
+        domain=domain,
+        zone=zone,
+        mx=mx,
+        ns=ns,
+        txt=txt,
+        a=a,
+        aaaa=aaaa,
+        mx_hosts=tuple(chains),
+        names=tuple(names),
+        skipped=tuple(skipped),
+        delegation=delegation,
     )
 
 
-async def _zone_and_delegation(source: Source, domain: str, ns: Lookup, deadline: float, mode: str,
-                               zone_hint: str | None) -> tuple[str | None, Lookup, Delegation | None]:
+async def _zone_and_delegation(
+    source: Source, domain: str, ns: Lookup, deadline: float, mode: str, zone_hint: str | None
+) -> tuple[str | None, Lookup, Delegation | None]:
     zone, ns = await find_zone(source, domain, ns, deadline)
     if mode == "resolver" or not isinstance(source, ResolverSource):
         return zone, ns, None
@@ -57,8 +70,11 @@ async def _zone_and_delegation(source: Source, domain: str, ns: Lookup, deadline
     probe_zone = zone or zone_hint
     if probe_zone is None:
         reason = ns.reason if isinstance(ns, Undetermined) else "the zone holding the name was not found"
-        return zone, ns, Delegation(domain, None, (), (), (), (), failure=reason,
-                                    required=mode == "authoritative")
+        return (
+            zone,
+            ns,
+            Delegation(domain, None, (), (), (), (), failure=reason, required=mode == "authoritative"),
+        )
     child_ns = [r for r in _records(ns) if r.type == "NS"]
     delegation = await probe(domain, probe_zone, source, child_ns, deadline, find_zone)
     return zone, ns, dataclasses.replace(delegation, required=mode == "authoritative")
@@ -107,7 +123,9 @@ async def _chain(source: Source, kind: str, name: str, rdtype: str, deadline: fl
     return Chain(kind, name, tuple(lookups), failure=f"CNAME chain longer than {MAX_HOPS} hops")
 
 
-async def find_zone(source: Source, domain: str, ns: Lookup | None, deadline: float) -> tuple[str | None, Lookup]:
+async def find_zone(
+    source: Source, domain: str, ns: Lookup | None, deadline: float
+) -> tuple[str | None, Lookup]:
     """The zone apex holding `domain` and that zone's NS lookup.
 
     A name that is not an apex answers NS with NODATA; the SOA in the authority section names the zone. Without

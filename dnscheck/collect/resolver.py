@@ -76,8 +76,9 @@ def parse_server(spec: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def make_resolver(servers: list[tuple[str, int]], timeout: float,
-                  limit: ServerLimit | None = None) -> dns.asyncresolver.Resolver:
+def make_resolver(
+    servers: list[tuple[str, int]], timeout: float, limit: ServerLimit | None = None
+) -> dns.asyncresolver.Resolver:
     limit = limit or ServerLimit()
     if servers:
         resolver = dns.asyncresolver.Resolver(configure=False)
@@ -92,7 +93,9 @@ def make_resolver(servers: list[tuple[str, int]], timeout: float,
             ) from None
         resolver.nameservers = [
             LimitedNameserver(ns.address, ns.port, limit) if type(ns) is dns.nameserver.Do53Nameserver else ns
-            for ns in resolver._enrich_nameservers(resolver.nameservers, resolver.nameserver_ports, resolver.port)
+            for ns in resolver._enrich_nameservers(
+                resolver.nameservers, resolver.nameserver_ports, resolver.port
+            )
         ]
     resolver.use_edns(0, 0, EDNS_PAYLOAD)
     resolver.lifetime = timeout
@@ -123,11 +126,15 @@ class ResolverSource:
             response = responses[-1] if responses else None
             return Answered(name, rdtype, _records(response), "NXDOMAIN", _soa_owner(response), None, ms())
         except dns.resolver.LifetimeTimeout:
-            return Undetermined(name, rdtype, "timed out: the resolver did not answer in time", None, ms(), True)
+            return Undetermined(
+                name, rdtype, "timed out: the resolver did not answer in time", None, ms(), True
+            )
         except dns.resolver.NoNameservers as e:
             return Undetermined(name, rdtype, "no server could answer: " + _server_errors(e), None, ms())
         except dns.resolver.YXDOMAIN:
-            return Undetermined(name, rdtype, "the name is too long after DNAME substitution (YXDOMAIN)", None, ms())
+            return Undetermined(
+                name, rdtype, "the name is too long after DNAME substitution (YXDOMAIN)", None, ms()
+            )
         except dns.exception.DNSException as e:
             return Undetermined(name, rdtype, f"{type(e).__name__}: {e}", None, ms())
         except (OSError, ValueError) as e:
@@ -137,8 +144,13 @@ class ResolverSource:
         aa = bool(response.flags & dns.flags.AA)
         records = _records(response)
         if response.answer and not records:
-            return Undetermined(name, rdtype, "the answer does not answer the question (only other names or "
-                                "types)", server, ms())
+            return Undetermined(
+                name,
+                rdtype,
+                "the answer does not answer the question (only other names or types)",
+                server,
+                ms(),
+            )
         return Answered(name, rdtype, records, "NOERROR", _soa_owner(response), server, ms(), aa)
 
 

@@ -35,8 +35,9 @@ def load_zone(path: str, domain: str) -> dns.zone.Zone:
         with p.open("rb") as f:  # a bounded read: /dev/zero or a FIFO that never ends must not hang the check
             raw = f.read(MAX_ZONE_BYTES + 1)
         if len(raw) > MAX_ZONE_BYTES:
-            raise ZoneFileError(f"{path}: larger than {MAX_ZONE_BYTES >> 20} MiB; check this zone at its DNS "
-                                "host")
+            raise ZoneFileError(
+                f"{path}: larger than {MAX_ZONE_BYTES >> 20} MiB; check this zone at its DNS host"
+            )
         text = raw.decode("utf-8")
     except OSError as e:
         raise ZoneFileError(f"cannot read zone file {path}: {e.strerror or e}") from None
@@ -50,8 +51,9 @@ def load_zone(path: str, domain: str) -> dns.zone.Zone:
         zone = _parse(text, path, None)
     except dns.zone.UnknownOrigin:
         if domain == ".":  # no valid domain was given (each gets its own INPUT_INVALID result)
-            raise ZoneFileError(f"{path}: the zone file has no $ORIGIN, and no valid domain was given "
-                                "to take it from") from None
+            raise ZoneFileError(
+                f"{path}: the zone file has no $ORIGIN, and no valid domain was given to take it from"
+            ) from None
         zone = _parse(text, path, domain)
     assert zone.origin is not None  # from_text always sets it
     origin = zone.origin.to_text(omit_final_dot=True).lower()
@@ -67,8 +69,10 @@ def _check_generate(text: str, path: str) -> None:
         total += max(0, (stop - start) // max(step, 1) + 1)
         if total > MAX_GENERATED:
             line = text.count("\n", 0, m.start()) + 1
-            raise ZoneFileError(f"{path}:{line}: $GENERATE would create more than {MAX_GENERATED} records; "
-                                "expand the range into the file, or check the zone at its DNS host")
+            raise ZoneFileError(
+                f"{path}:{line}: $GENERATE would create more than {MAX_GENERATED} records; "
+                "expand the range into the file, or check the zone at its DNS host"
+            )
 
 
 def _parse(text: str, path: str, origin: str | None) -> dns.zone.Zone:
@@ -93,8 +97,9 @@ def _parse(text: str, path: str, origin: str | None) -> dns.zone.Zone:
             msg += " ($INCLUDE is refused: inline the included records)"
         raise ZoneFileError(msg) from None
     except dns.zonefile.CNAMEAndOtherData:
-        raise ZoneFileError(f"{path}: a name has a CNAME and other records too; a CNAME must stand "
-                            "alone") from None
+        raise ZoneFileError(
+            f"{path}: a name has a CNAME and other records too; a CNAME must stand alone"
+        ) from None
     except dns.exception.DNSException as e:
         raise ZoneFileError(f"{path}: {e}") from None
 
@@ -112,8 +117,9 @@ def _true_line(text: str, path: str, origin: str | None, msg: str) -> str:
     line = int(m[2])
     prefix = "".join(text.splitlines(keepends=True)[: line - 1])
     try:
-        dns.zone.from_text(prefix, origin=origin, relativize=False, allow_include=False, filename=path,
-                           check_origin=False)
+        dns.zone.from_text(
+            prefix, origin=origin, relativize=False, allow_include=False, filename=path, check_origin=False
+        )
     except dns.exception.SyntaxError as e:
         again = _WHERE.match(str(e))
         if again and again[3] == m[3]:
@@ -191,21 +197,29 @@ class ZoneFileSource:
     def _wildcard(self, qname: dns.name.Name) -> dns.node.Node | None:
         """The wildcard that covers a name that does not exist (RFC 4592), if any."""
         encloser = qname.parent()
-        while (encloser != self._origin and self._zone.get_node(encloser) is None
-               and not self._has_below(encloser)):
+        while (
+            encloser != self._origin
+            and self._zone.get_node(encloser) is None
+            and not self._has_below(encloser)
+        ):
             encloser = encloser.parent()
         return self._zone.get_node(dns.name.Name((b"*", *encloser.labels)))
 
     def _elsewhere(self, qname: dns.name.Name) -> str | None:
         """Why the file cannot answer for `qname`: it is at or below a zone cut, or under a DNAME."""
         if self._cuts is None:
-            self._cuts = {n for n, node in self._zone.nodes.items()
-                          if n != self._origin and node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.NS)}
+            self._cuts = {
+                n
+                for n, node in self._zone.nodes.items()
+                if n != self._origin and node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.NS)
+            }
         p = qname
         while True:
             if p in self._cuts:
-                return (f"{_text(p)} is delegated to other name servers (NS records below the apex); "
-                        "the zone file cannot answer for it")
+                return (
+                    f"{_text(p)} is delegated to other name servers (NS records below the apex); "
+                    "the zone file cannot answer for it"
+                )
             if p != qname:
                 node = self._zone.get_node(p)
                 if node is not None and node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.DNAME):

@@ -15,8 +15,19 @@ from dnscheck.formats.text import clean
 from dnscheck.models import Result
 
 COLUMNS = (
-    "input", "domain", "registered_domain", "verdict", "cloud",
-    "code", "severity", "message", "remediation", "record_name", "record_type", "record_value", "record_ttl",
+    "input",
+    "domain",
+    "registered_domain",
+    "verdict",
+    "cloud",
+    "code",
+    "severity",
+    "message",
+    "remediation",
+    "record_name",
+    "record_type",
+    "record_value",
+    "record_ttl",
 )
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
@@ -43,7 +54,15 @@ class CsvFormat(Format):
             return
         for f in result.findings:
             rec = f.record
-            row = [*head, f.code, f.severity.value, f.message, f.remediation,
-                   rec.name if rec else None, rec.type if rec else None, rec.value if rec else None,
-                   rec.ttl if rec else None]
+            row = [
+                *head,
+                f.code,
+                f.severity.value,
+                f.message,
+                f.remediation,
+                rec.name if rec else None,
+                rec.type if rec else None,
+                rec.value if rec else None,
+                rec.ttl if rec else None,
+            ]
             self._writer.writerow([cell(v) for v in row])

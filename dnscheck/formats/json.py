@@ -26,7 +26,7 @@ def summary_dict(s: Summary) -> dict[str, Any]:
 
 class JsonFormat(Format):
     def begin(self) -> None:
-        self.out.write('{"schema": "%s", "results": [' % SCHEMA)
+        self.out.write(f'{{"schema": "{SCHEMA}", "results": [')
         self._first = True
 
     def result(self, result: Result) -> None:

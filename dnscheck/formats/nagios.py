@@ -17,8 +17,12 @@ from dnscheck.formats.base import Format, Summary
 from dnscheck.formats.text import clean
 from dnscheck.models import Result, Verdict
 
-STATUS = {Verdict.SAFE: "OK", Verdict.WARNING: "WARNING", Verdict.BLOCKED: "CRITICAL",
-          Verdict.UNKNOWN: "UNKNOWN"}
+STATUS = {
+    Verdict.SAFE: "OK",
+    Verdict.WARNING: "WARNING",
+    Verdict.BLOCKED: "CRITICAL",
+    Verdict.UNKNOWN: "UNKNOWN",
+}
 NAMES_IN_SUMMARY = 5  # the first line stays short: the rest is in the long output
 LONG_OUTPUT_DOMAINS = 200  # the long output names this many domains and counts the rest
 

@@ -56,8 +56,9 @@ class PrometheusFormat(Format):
         # drops the whole file when one line does not parse.
         key = result.domain or clean(result.input)
         # A domain listed twice gets one series; if its lines ever disagree, the worse verdict stands.
-        self._codes[key] = max(self._codes.get(key, 0), result.verdict.exit_code,
-                               key=lambda c: _RANK_OF_CODE[c])
+        self._codes[key] = max(
+            self._codes.get(key, 0), result.verdict.exit_code, key=lambda c: _RANK_OF_CODE[c]
+        )
 
     def end(self, summary: Summary) -> None:
         client = self._client
@@ -80,28 +81,36 @@ class _Collector:
         verdict = core.GaugeMetricFamily(
             f"{PREFIX}_domain_verdict_code",
             "Verdict of the domain as dnscheck's exit code: 0 safe, 1 warning, 2 blocked, 3 unknown.",
-            labels=["domain"])
+            labels=["domain"],
+        )
         for domain, code in self._codes.items():
             verdict.add_metric([domain], code)
         yield verdict
 
-        domains = core.GaugeMetricFamily(f"{PREFIX}_domains", "Domains checked, by verdict.",
-                                         labels=["verdict"])
+        domains = core.GaugeMetricFamily(
+            f"{PREFIX}_domains", "Domains checked, by verdict.", labels=["verdict"]
+        )
         for v in Verdict:
             domains.add_metric([v.value], s.by_verdict.get(v.value, 0))
         yield domains
 
-        findings = core.GaugeMetricFamily(f"{PREFIX}_findings", "Findings over all domains, by code.",
-                                          labels=["code"])
+        findings = core.GaugeMetricFamily(
+            f"{PREFIX}_findings", "Findings over all domains, by code.", labels=["code"]
+        )
         # Every known code, zero included, so that a series does not vanish when the problem is fixed.
         for name in sorted(set(CODES) | set(s.by_code)):
             findings.add_metric([name], s.by_code.get(name, 0))
         yield findings
 
         worst = s.worst if s.total else Verdict.UNKNOWN
-        yield core.GaugeMetricFamily(f"{PREFIX}_exit_code", "The run's exit code (its worst verdict).",
-                                     value=worst.exit_code)
-        yield core.GaugeMetricFamily(f"{PREFIX}_run_duration_seconds", "How long the run took.",
-                                     value=round(s.elapsed_s, 3))
-        yield core.GaugeMetricFamily(f"{PREFIX}_last_run_timestamp_seconds",
-                                     "When the run finished, in Unix time.", value=s.finished_at)
+        yield core.GaugeMetricFamily(
+            f"{PREFIX}_exit_code", "The run's exit code (its worst verdict).", value=worst.exit_code
+        )
+        yield core.GaugeMetricFamily(
+            f"{PREFIX}_run_duration_seconds", "How long the run took.", value=round(s.elapsed_s, 3)
+        )
+        yield core.GaugeMetricFamily(
+            f"{PREFIX}_last_run_timestamp_seconds",
+            "When the run finished, in Unix time.",
+            value=s.finished_at,
+        )

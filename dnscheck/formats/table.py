@@ -40,13 +40,15 @@ class TableFormat(Format):
 
     def begin(self) -> None:
         self._rows: list[tuple[str, str, str, str]] = []
-        self._details = tempfile.SpooledTemporaryFile(self._SPOOL_MEMORY, mode="w+", encoding="utf-8")
-        self._explain = tempfile.SpooledTemporaryFile(self._SPOOL_MEMORY, mode="w+", encoding="utf-8")
+        # Closed in end(): they live for the whole report.
+        self._details = tempfile.SpooledTemporaryFile(self._SPOOL_MEMORY, mode="w+", encoding="utf-8")  # noqa: SIM115
+        self._explain = tempfile.SpooledTemporaryFile(self._SPOOL_MEMORY, mode="w+", encoding="utf-8")  # noqa: SIM115
 
     def result(self, r: Result) -> None:
         codes = sorted({f.code for f in r.findings})
-        self._rows.append((clean(r.domain or r.input), r.verdict.value, r.cloud or "-",
-                           clean(", ".join(codes)) or "-"))
+        self._rows.append(
+            (clean(r.domain or r.input), r.verdict.value, r.cloud or "-", clean(", ".join(codes)) or "-")
+        )
         if r.findings:
             self._details.write(self._detail(r))
         lines = r.extra.get("explain")
@@ -54,7 +56,11 @@ class TableFormat(Format):
             self._explain.write("\n" + "\n".join(clean(line) for line in lines) + "\n")
 
     def _paint(self, text: str, key: str) -> str:
-        return click.style(text, fg=_COLOURS.get(key), bold=key in ("blocked", "unknown")) if self.color else text
+        return (
+            click.style(text, fg=_COLOURS.get(key), bold=key in ("blocked", "unknown"))
+            if self.color
+            else text
+        )
 
     def _detail(self, r: Result) -> str:
         out = [f"\n{clean(r.domain or repr(r.input))}: {self._paint(r.verdict.value, r.verdict.value)}\n"]
@@ -66,8 +72,10 @@ class TableFormat(Format):
             for other in group[1:shown]:
                 out.append(f"  {'':<8} {f.code:<18} {clean(other.message)}\n")
             if len(group) > shown:
-                out.append(f"  {'':<8} {'':<18} ... and {len(group) - shown} more {f.code} "
-                           f"({f.severity.value}) like these (all in --format json)\n")
+                out.append(
+                    f"  {'':<8} {'':<18} ... and {len(group) - shown} more {f.code} "
+                    f"({f.severity.value}) like these (all in --format json)\n"
+                )
             if f.remediation:
                 out.append(f"  {'':<8} {'':<18} fix: {clean(f.remediation)}\n")
         return "".join(out)
@@ -82,4 +90,6 @@ class TableFormat(Format):
             spool.close()
         counts = ", ".join(f"{n} {v}" for v, n in summary.by_verdict.items() if n)
         verdict = summary.worst.value if summary.total else Verdict.UNKNOWN.value
-        self.out.write(f"\n{summary.total} checked: {counts or 'none'}. Overall: {self._paint(verdict, verdict)}\n")
+        self.out.write(
+            f"\n{summary.total} checked: {counts or 'none'}. Overall: {self._paint(verdict, verdict)}\n"
+        )

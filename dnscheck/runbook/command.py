@@ -20,8 +20,16 @@ from dnscheck.runbook.steps import ACKABLE, REMOVE_DOMAINS, STEP_IDS
 
 SHARED_CHECK_OPTIONS = ("zone_file", "resolvers", "timeout", "mode")
 # The subscription facts: command-line values win; missing ones come from the --state file.
-FACT_OPTIONS = ("purchased", "licenses", "product_key", "expires", "expired", "cancel_date", "billing",
-                "policy")
+FACT_OPTIONS = (
+    "purchased",
+    "licenses",
+    "product_key",
+    "expires",
+    "expired",
+    "cancel_date",
+    "billing",
+    "policy",
+)
 
 EXIT_HELP = """\b
 Exit codes:
@@ -48,32 +56,70 @@ class IsoDate(click.ParamType):
 
 @click.command(epilog=EXIT_HELP)
 @click.argument("domains", nargs=-1, metavar="DOMAIN...")
-@click.option("--purchased", type=IsoDate(),
-              help="When the subscription was bought (for --policy current: started or last renewed).")
+@click.option(
+    "--purchased",
+    type=IsoDate(),
+    help="When the subscription was bought (for --policy current: started or last renewed).",
+)
 @click.option("--licenses", type=click.IntRange(min=0), metavar="N", help="Licences assigned to users.")
 @click.option("--product-key/--no-product-key", default=False, help="Bought with an Office 365 product key.")
-@click.option("--expires", type=IsoDate(),
-              help="The subscription's end date (for the early-cancellation fee).")
-@click.option("--expired/--not-expired", default=None,
-              help="Whether the subscription has expired. Default: from --expires, else not expired.")
+@click.option(
+    "--expires", type=IsoDate(), help="The subscription's end date (for the early-cancellation fee)."
+)
+@click.option(
+    "--expired/--not-expired",
+    default=None,
+    help="Whether the subscription has expired. Default: from --expires, else not expired.",
+)
 @click.option("--cancel-date", type=IsoDate(), help="When you will cancel. Default: today.")
-@click.option("--policy", type=click.Choice(list(POLICIES)), default="article", show_default=True,
-              help="Channel rules: the source article's, or Microsoft's current ones (MCA 7-day window, "
-                   "MOSA).")
-@click.option("--billing", type=click.Choice(["mca", "mosa"]),
-              help="Billing account type, for --policy current (admin center: Billing > Billing accounts).")
-@click.option("--ack", "acks", multiple=True, type=click.Choice(STEP_IDS), metavar="STEP",
-              help=f"Acknowledge a manual step as done (repeatable): {', '.join(ACKABLE)}.")
-@click.option("--state", "state_file", metavar="FILE",
-              help="Keep the facts, acknowledgements and last checks in FILE (JSON, owner-only) and resume "
-                   "from it.")
-@click.option("--interactive", is_flag=True,
-              help="Walk the manual steps, asking for confirmation (needs a terminal).")
-@click.option("-f", "--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
-              show_default=True, help="Report format; markdown is for a change ticket.")
+@click.option(
+    "--policy",
+    type=click.Choice(list(POLICIES)),
+    default="article",
+    show_default=True,
+    help="Channel rules: the source article's, or Microsoft's current ones (MCA 7-day window, MOSA).",
+)
+@click.option(
+    "--billing",
+    type=click.Choice(["mca", "mosa"]),
+    help="Billing account type, for --policy current (admin center: Billing > Billing accounts).",
+)
+@click.option(
+    "--ack",
+    "acks",
+    multiple=True,
+    type=click.Choice(STEP_IDS),
+    metavar="STEP",
+    help=f"Acknowledge a manual step as done (repeatable): {', '.join(ACKABLE)}.",
+)
+@click.option(
+    "--state",
+    "state_file",
+    metavar="FILE",
+    help="Keep the facts, acknowledgements and last checks in FILE (JSON, owner-only) and resume from it.",
+)
+@click.option(
+    "--interactive", is_flag=True, help="Walk the manual steps, asking for confirmation (needs a terminal)."
+)
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
+    show_default=True,
+    help="Report format; markdown is for a change ticket.",
+)
 @click.pass_context
-def runbook(ctx: click.Context, domains: tuple[str, ...], acks: tuple[str, ...], state_file: str | None,
-            interactive: bool, fmt: str, **options: Any) -> int:
+def runbook(
+    ctx: click.Context,
+    domains: tuple[str, ...],
+    acks: tuple[str, ...],
+    state_file: str | None,
+    interactive: bool,
+    fmt: str,
+    **options: Any,
+) -> int:
     """The six steps to cancel a Microsoft 365 subscription, checked against DNS.
 
     Checks each DOMAIN like `dnscheck check` and says, step by step, what is done and what remains: update
@@ -91,12 +137,15 @@ def runbook(ctx: click.Context, domains: tuple[str, ...], acks: tuple[str, ...],
     from dnscheck.runbook.steps import Ack
 
     if interactive and not _is_tty():
-        raise click.UsageError("--interactive needs a terminal on stdin; acknowledge steps with --ack STEP "
-                               "instead")
+        raise click.UsageError(
+            "--interactive needs a terminal on stdin; acknowledge steps with --ack STEP instead"
+        )
     wrong = [a for a in acks if a not in ACKABLE]
     if wrong:
-        raise click.UsageError(f"{wrong[0]} is done when the check says so; it cannot be acknowledged "
-                               f"(these can: {', '.join(ACKABLE)})")
+        raise click.UsageError(
+            f"{wrong[0]} is done when the check says so; it cannot be acknowledged "
+            f"(these can: {', '.join(ACKABLE)})"
+        )
 
     if state_file and not os.access(os.path.dirname(os.path.abspath(state_file)), os.W_OK):
         raise click.UsageError(f"--state {state_file}: its directory does not exist or is not writable")
@@ -193,12 +242,19 @@ def _facts(given: dict[str, Any], today: date) -> Any:
     if expires is not None and expired is not None and expired != (expires < cancel):
         raise click.UsageError(
             f"--{'expired' if expired else 'not-expired'} contradicts --expires {expires} for a cancellation "
-            f"on {cancel}")
+            f"on {cancel}"
+        )
     if expired is None:
         expired = expires is not None and expires < cancel
-    return Facts(cancel_date=cancel, purchased=purchased, licenses=given["licenses"],
-                 product_key=bool(given.get("product_key")), expires=expires, expired=expired,
-                 billing=given.get("billing"))
+    return Facts(
+        cancel_date=cancel,
+        purchased=purchased,
+        licenses=given["licenses"],
+        product_key=bool(given.get("product_key")),
+        expires=expires,
+        expired=expired,
+        billing=given.get("billing"),
+    )
 
 
 def _source_label(dns: dict[str, Any]) -> str:
@@ -228,12 +284,20 @@ def _walk(book: Any, acks: dict[str, Any], names: list[str], today: date, rebuil
     return book
 
 
-def _new_state(names: list[str], given: dict[str, Any], acks: dict[str, Any], results: Any,
-               source: str) -> Any:
+def _new_state(
+    names: list[str], given: dict[str, Any], acks: dict[str, Any], results: Any, source: str
+) -> Any:
     from dnscheck.runbook.state import State
 
     now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    last = {r.domain or r.input: {"checked_at": now, "source": source, "verdict": r.verdict.value,
-                                  "result": r.as_dict()} for r in results}
+    last = {
+        r.domain or r.input: {
+            "checked_at": now,
+            "source": source,
+            "verdict": r.verdict.value,
+            "result": r.as_dict(),
+        }
+        for r in results
+    }
     facts = {k: v for k, v in given.items() if v is not None}
     return State(domains=list(names), facts=facts, acks=dict(acks), last_check=last)

@@ -113,12 +113,19 @@ class Decision:
     policy: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"channel": self.channel, "refund": self.refund, "fee_warning": self.fee_warning,
-                "reasons": list(self.reasons), "action": self.action, "rule": self.rule,
-                "policy": self.policy}
+        return {
+            "channel": self.channel,
+            "refund": self.refund,
+            "fee_warning": self.fee_warning,
+            "reasons": list(self.reasons),
+            "action": self.action,
+            "rule": self.rule,
+            "policy": self.policy,
+        }
 
 
 # Conditions. Each is False when the fact it needs is unknown, so unknown facts fall through to the last rule.
+
 
 def _always(f: Facts) -> bool:
     return True
@@ -160,20 +167,41 @@ ARTICLE = Policy(
     name="article",
     title="the source article (Office 365 for business, ca. 2016)",
     rules=(
-        Rule("product-key", _product_key, Outcome(PHONE, refund=False),
-             "Bought with an Office 365 product key: it can be cancelled only by calling support, with no "
-             "refund."),
-        Rule("over-25-licences", _licences_over(25), Outcome(PHONE),
-             "More than 25 licences are assigned to users ({licenses}): cancel by calling support."),
-        Rule("bought-within-30-days", _bought_within(30), Outcome(ONLINE),
-             "Bought within the last 30 days ({days} days before the cancellation date): cancel online in "
-             "the admin center.", window=30),
-        Rule("active-under-25-licences", _all(_not_expired, _licences_under(25)), Outcome(ONLINE),
-             "The subscription has not expired and fewer than 25 licences are assigned ({licenses}): cancel "
-             "online in the admin center."),
-        Rule("any-other", _always, Outcome(PHONE),
-             "Any other subscription (exactly 25 licences bought more than 30 days ago, an expired "
-             "subscription, or facts not known): cancel by calling support."),
+        Rule(
+            "product-key",
+            _product_key,
+            Outcome(PHONE, refund=False),
+            "Bought with an Office 365 product key: it can be cancelled only by calling support, with no "
+            "refund.",
+        ),
+        Rule(
+            "over-25-licences",
+            _licences_over(25),
+            Outcome(PHONE),
+            "More than 25 licences are assigned to users ({licenses}): cancel by calling support.",
+        ),
+        Rule(
+            "bought-within-30-days",
+            _bought_within(30),
+            Outcome(ONLINE),
+            "Bought within the last 30 days ({days} days before the cancellation date): cancel online in "
+            "the admin center.",
+            window=30,
+        ),
+        Rule(
+            "active-under-25-licences",
+            _all(_not_expired, _licences_under(25)),
+            Outcome(ONLINE),
+            "The subscription has not expired and fewer than 25 licences are assigned ({licenses}): cancel "
+            "online in the admin center.",
+        ),
+        Rule(
+            "any-other",
+            _always,
+            Outcome(PHONE),
+            "Any other subscription (exactly 25 licences bought more than 30 days ago, an expired "
+            "subscription, or facts not known): cancel by calling support.",
+        ),
     ),
     may_delete_after_days=90,
     deleted_by_days=180,
@@ -184,36 +212,60 @@ CURRENT = Policy(
     name="current",
     title="Microsoft Learn, 2024-2025 (MCA 7-day window; MOSA up to 25 licences online)",
     rules=(
-        Rule("product-key", _product_key, Outcome(PHONE, refund=False),
-             "Bought with an Office 365 product key: cancel by calling support, with no refund (kept from "
-             "the article; the current pages do not cover product keys)."),
-        Rule("mca-within-7-days", _all(_billing("mca"), _bought_within(7)), Outcome(ONLINE, refund=True),
-             "MCA billing account, started or renewed {days} days before the cancellation date: within the "
-             "7-day window, cancel online for a prorated credit or refund.", window=7),
-        Rule("mca-after-7-days", _billing("mca"),
-             Outcome(ONLINE, refund=False, action=TURN_OFF_RECURRING_BILLING, early_fee=False),
-             "MCA billing account, started or renewed {days} days before the cancellation date: past the "
-             "7-day window the subscription cannot be cancelled, only its recurring billing turned off; "
-             "access continues to the end of the term. Bought through a partner or a Microsoft rep: ask "
-             "them."),
-        Rule("mosa-up-to-25-licences", _all(_billing("mosa"), _licences_at_most(25)),
-             Outcome(ONLINE, refund=True),
-             "MOSA billing account with 25 licences or fewer ({licenses}): cancel online; a prorated credit "
-             "or refund is given whenever you cancel."),
-        Rule("mosa-over-25-licences", _all(_billing("mosa"), _licences_over(25)),
-             Outcome(ONLINE, refund=True, action=REDUCE_LICENCES_THEN_CANCEL),
-             "MOSA billing account with more than 25 licences ({licenses}): reduce the licences to 25 or "
-             "fewer, then cancel online; a prorated credit or refund is given."),
-        Rule("any-other", _always, Outcome(PHONE),
-             "Billing account type not known (give --billing mca or mosa; the admin center shows it under "
-             "Billing > Billing accounts), or licences not known: ask support, or the partner who sold it."),
+        Rule(
+            "product-key",
+            _product_key,
+            Outcome(PHONE, refund=False),
+            "Bought with an Office 365 product key: cancel by calling support, with no refund (kept from "
+            "the article; the current pages do not cover product keys).",
+        ),
+        Rule(
+            "mca-within-7-days",
+            _all(_billing("mca"), _bought_within(7)),
+            Outcome(ONLINE, refund=True),
+            "MCA billing account, started or renewed {days} days before the cancellation date: within the "
+            "7-day window, cancel online for a prorated credit or refund.",
+            window=7,
+        ),
+        Rule(
+            "mca-after-7-days",
+            _billing("mca"),
+            Outcome(ONLINE, refund=False, action=TURN_OFF_RECURRING_BILLING, early_fee=False),
+            "MCA billing account, started or renewed {days} days before the cancellation date: past the "
+            "7-day window the subscription cannot be cancelled, only its recurring billing turned off; "
+            "access continues to the end of the term. Bought through a partner or a Microsoft rep: ask "
+            "them.",
+        ),
+        Rule(
+            "mosa-up-to-25-licences",
+            _all(_billing("mosa"), _licences_at_most(25)),
+            Outcome(ONLINE, refund=True),
+            "MOSA billing account with 25 licences or fewer ({licenses}): cancel online; a prorated credit "
+            "or refund is given whenever you cancel.",
+        ),
+        Rule(
+            "mosa-over-25-licences",
+            _all(_billing("mosa"), _licences_over(25)),
+            Outcome(ONLINE, refund=True, action=REDUCE_LICENCES_THEN_CANCEL),
+            "MOSA billing account with more than 25 licences ({licenses}): reduce the licences to 25 or "
+            "fewer, then cancel online; a prorated credit or refund is given.",
+        ),
+        Rule(
+            "any-other",
+            _always,
+            Outcome(PHONE),
+            "Billing account type not known (give --billing mca or mosa; the admin center shows it under "
+            "Billing > Billing accounts), or licences not known: ask support, or the partner who sold it.",
+        ),
     ),
     may_delete_after_days=30,
     deleted_by_days=180,
     early_fee_text="Cancelling before the subscription's end date may incur early-cancellation fees; check "
-                   "the important dates the admin center shows before confirming.",
-    notes=("Explicitly deleting a subscription skips the Expired and Disabled stages: SharePoint and "
-           "OneDrive data is deleted at once.",),
+    "the important dates the admin center shows before confirming.",
+    notes=(
+        "Explicitly deleting a subscription skips the Expired and Disabled stages: SharePoint and "
+        "OneDrive data is deleted at once.",
+    ),
 )
 
 POLICIES: dict[str, Policy] = {p.name: p for p in (ARTICLE, CURRENT)}
@@ -224,24 +276,36 @@ def decide(policy: Policy, facts: Facts) -> Decision:
     rule = next(r for r in policy.rules if r.when(facts))
     reasons = [rule.reason.format(**facts._text())]
     if rule.window is not None and facts.days_since_purchase == rule.window:
-        reasons.append(f"The cancellation date is the last day of the {rule.window}-day window: if the admin "
-                       "center no longer offers the option, call support.")
+        reasons.append(
+            f"The cancellation date is the last day of the {rule.window}-day window: if the admin "
+            "center no longer offers the option, call support."
+        )
     fee_warning, fee_reason = _fee(policy, rule.outcome, facts)
     if fee_reason:
         reasons.append(fee_reason)
-    return Decision(rule.id, rule.outcome.channel, rule.outcome.refund, rule.outcome.action, fee_warning,
-                    tuple(reasons), policy.name)
+    return Decision(
+        rule.id,
+        rule.outcome.channel,
+        rule.outcome.refund,
+        rule.outcome.action,
+        fee_warning,
+        tuple(reasons),
+        policy.name,
+    )
 
 
 def _fee(policy: Policy, outcome: Outcome, facts: Facts) -> tuple[bool, str]:
     if not outcome.early_fee or facts.expired:
         return False, ""
     if facts.expires is None:
-        return True, (f"{policy.early_fee_text} The end date was not given (--expires), so this cannot be "
-                      "ruled out.")
+        return True, (
+            f"{policy.early_fee_text} The end date was not given (--expires), so this cannot be ruled out."
+        )
     if facts.cancel_date < facts.expires:
-        return True, (f"{policy.early_fee_text} The cancellation date {facts.cancel_date.isoformat()} is "
-                      f"before the end date {facts.expires.isoformat()}.")
+        return True, (
+            f"{policy.early_fee_text} The cancellation date {facts.cancel_date.isoformat()} is "
+            f"before the end date {facts.expires.isoformat()}."
+        )
     return False, ""
 
 

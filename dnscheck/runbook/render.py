@@ -45,21 +45,35 @@ def _domains(book: Runbook) -> str:
 
 
 def _item(i: Item) -> str:
-    rec = f"{i.record.name} {i.record.type} {i.record.value}" if i.record and i.record.value else \
-        f"{i.domain}: {i.message}"
+    rec = (
+        f"{i.record.name} {i.record.type} {i.record.value}"
+        if i.record and i.record.value
+        else f"{i.domain}: {i.message}"
+    )
     return rec + (f" -> {i.change}" if i.change else "")
 
 
 def _wrap(text: str, indent: str) -> str:
     """One paragraph, wrapped; a bullet ("- ", "* ") hangs."""
     hang = "  " if text[:2] in ("- ", "* ") else ""
-    return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent + hang,
-                         break_long_words=False, break_on_hyphens=False) + "\n"
+    return (
+        textwrap.fill(
+            text,
+            WIDTH,
+            initial_indent=indent,
+            subsequent_indent=indent + hang,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        + "\n"
+    )
 
 
 def _change_lines(changes: Sequence[dict[str, Any]]) -> list[str]:
-    return [f"{c['domain']}: {c['was']} -> {c['now']} (last checked {c.get('checked_at') or 'earlier'})"
-            for c in changes]
+    return [
+        f"{c['domain']}: {c['was']} -> {c['now']} (last checked {c.get('checked_at') or 'earlier'})"
+        for c in changes
+    ]
 
 
 def table(book: Runbook, out: TextIO, changes: Sequence[dict[str, Any]] = ()) -> None:
@@ -68,10 +82,18 @@ def table(book: Runbook, out: TextIO, changes: Sequence[dict[str, Any]] = ()) ->
     w = out.write
     d = book.decision
     w(f"Microsoft 365 cancellation runbook: {_domains(book)}\n")
-    w(f"Cancellation date {book.facts.cancel_date.isoformat()}; policy {d.policy}; checked against "
-      f"{clean(book.source or 'DNS')}.\n\n")
-    w(tabulate([[s.number, s.id, s.status.value] for s in book.steps], headers=["#", "STEP", "STATUS"],
-               tablefmt="simple") + "\n")
+    w(
+        f"Cancellation date {book.facts.cancel_date.isoformat()}; policy {d.policy}; checked against "
+        f"{clean(book.source or 'DNS')}.\n\n"
+    )
+    w(
+        tabulate(
+            [[s.number, s.id, s.status.value] for s in book.steps],
+            headers=["#", "STEP", "STATUS"],
+            tablefmt="simple",
+        )
+        + "\n"
+    )
     for s in book.steps:
         w(f"\n{s.number}. {s.title} [{s.status.value}]\n")
         w(_wrap(clean(s.detail), "   "))
@@ -80,13 +102,17 @@ def table(book: Runbook, out: TextIO, changes: Sequence[dict[str, Any]] = ()) ->
         if s.status is not Status.DONE:
             for a in s.advice:
                 w(_wrap(f"* {a}", "   "))
-    w(f"\nCancellation: {'by phone' if d.channel == 'phone' else 'online'} ({d.action}); "
-      f"refund: {REFUND[d.refund]}; early-cancellation fees: {'may apply' if d.fee_warning else 'no'}.\n")
+    w(
+        f"\nCancellation: {'by phone' if d.channel == 'phone' else 'online'} ({d.action}); "
+        f"refund: {REFUND[d.refund]}; early-cancellation fees: {'may apply' if d.fee_warning else 'no'}.\n"
+    )
     for reason in d.reasons:
         w(_wrap(f"- {reason}", "  "))
     r = book.retention
-    w(f"Customer data: may be deleted from {r.may_delete_from.isoformat()}, "
-      f"deleted by {r.deleted_by.isoformat()}.\n")
+    w(
+        f"Customer data: may be deleted from {r.may_delete_from.isoformat()}, "
+        f"deleted by {r.deleted_by.isoformat()}.\n"
+    )
     rows = [[clean(name_of(x)), x.verdict.value, clean(_codes(x)) or "-"] for x in book.results]
     w("\n" + tabulate(rows, headers=["DOMAIN", "VERDICT", "FINDINGS"], tablefmt="simple") + "\n")
     if changes:

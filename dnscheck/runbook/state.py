@@ -21,8 +21,14 @@ SCHEMA = "dnscheck-runbook/1"
 
 # The facts a state file may hold, and their types. Dates are stored as YYYY-MM-DD.
 FACTS: dict[str, type] = {
-    "purchased": date, "licenses": int, "product_key": bool, "expires": date, "expired": bool,
-    "cancel_date": date, "billing": str, "policy": str,
+    "purchased": date,
+    "licenses": int,
+    "product_key": bool,
+    "expires": date,
+    "expired": bool,
+    "cancel_date": date,
+    "billing": str,
+    "policy": str,
 }
 
 
@@ -81,8 +87,9 @@ def save(path: str, state: State) -> None:
 
 
 def _corrupt(path: str, why: str) -> StateError:
-    return StateError(f"--state {path}: {why}.",
-                      "The file was left untouched. Move it away, or give another --state path.")
+    return StateError(
+        f"--state {path}: {why}.", "The file was left untouched. Move it away, or give another --state path."
+    )
 
 
 def _parse(doc: dict[str, Any]) -> State:
@@ -126,8 +133,9 @@ def _typed(key: str, value: Any, kind: type) -> Any:
     return value
 
 
-def changes_since(last_check: dict[str, dict[str, Any]], results: Any,
-                  source: str = "") -> list[dict[str, Any]]:
+def changes_since(
+    last_check: dict[str, dict[str, Any]], results: Any, source: str = ""
+) -> list[dict[str, Any]]:
     """The domains whose verdict differs from the one the state file remembers from the same source (a zone
     file's verdict is no "before" for live DNS)."""
     out = []
@@ -137,6 +145,12 @@ def changes_since(last_check: dict[str, dict[str, Any]], results: Any,
         if before.get("source", source) != source:
             continue
         if before.get("verdict") and before["verdict"] != r.verdict.value:
-            out.append({"domain": name, "was": before["verdict"], "now": r.verdict.value,
-                        "checked_at": before.get("checked_at")})
+            out.append(
+                {
+                    "domain": name,
+                    "was": before["verdict"],
+                    "now": r.verdict.value,
+                    "checked_at": before.get("checked_at"),
+                }
+            )
     return out

@@ -82,7 +82,7 @@ NS_ADVICE = (
 )
 UNINSTALL_TEXT = (
     "After the cancellation, Office runs in reduced-functionality mode: users can only read and print "
-    "documents, and Office shows \"Unlicensed Product\" notices. Ask users to uninstall Office from their "
+    'documents, and Office shows "Unlicensed Product" notices. Ask users to uninstall Office from their '
     "computers."
 )
 
@@ -106,9 +106,13 @@ class Item:
     record: Record | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"domain": self.domain, "code": self.code,
-                "record": self.record.as_dict() if self.record else None,
-                "message": self.message, "change": self.change}
+        return {
+            "domain": self.domain,
+            "code": self.code,
+            "record": self.record.as_dict() if self.record else None,
+            "message": self.message,
+            "change": self.change,
+        }
 
 
 @dataclass(frozen=True)
@@ -129,9 +133,16 @@ class Step:
         return TITLES[self.id]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "number": self.number, "title": self.title, "status": self.status.value,
-                "detail": self.detail, "advice": list(self.advice),
-                "records": [i.as_dict() for i in self.items], "acknowledged": self.acknowledged}
+        return {
+            "id": self.id,
+            "number": self.number,
+            "title": self.title,
+            "status": self.status.value,
+            "detail": self.detail,
+            "advice": list(self.advice),
+            "records": [i.as_dict() for i in self.items],
+            "acknowledged": self.acknowledged,
+        }
 
 
 @dataclass(frozen=True)
@@ -140,8 +151,10 @@ class Retention:
     deleted_by: date
 
     def as_dict(self) -> dict[str, str]:
-        return {"may_delete_from": self.may_delete_from.isoformat(),
-                "deleted_by": self.deleted_by.isoformat()}
+        return {
+            "may_delete_from": self.may_delete_from.isoformat(),
+            "deleted_by": self.deleted_by.isoformat(),
+        }
 
 
 @dataclass(frozen=True)
@@ -174,15 +187,22 @@ class Runbook:
         }
 
 
-def build(results: Sequence[Result], facts: Facts, policy: Policy, acks: Mapping[str, Ack] | None = None,
-          source: str = "") -> Runbook:
+def build(
+    results: Sequence[Result],
+    facts: Facts,
+    policy: Policy,
+    acks: Mapping[str, Ack] | None = None,
+    source: str = "",
+) -> Runbook:
     acks = dict(acks or {})
     wrong = set(acks) - set(ACKABLE)
     if wrong:
         raise ValueError(f"not steps a person acknowledges: {', '.join(sorted(wrong))}")
     decision = decide(policy, facts)
-    retention = Retention(facts.cancel_date + timedelta(days=policy.may_delete_after_days),
-                          facts.cancel_date + timedelta(days=policy.deleted_by_days))
+    retention = Retention(
+        facts.cancel_date + timedelta(days=policy.may_delete_after_days),
+        facts.cancel_date + timedelta(days=policy.deleted_by_days),
+    )
     steps = [
         _update_mx(results),
         _change_ns(results),
@@ -199,15 +219,22 @@ def name_of(result: Result) -> str:
 
 
 def _items(results: Iterable[Result], codes: frozenset[str]) -> tuple[Item, ...]:
-    return tuple(Item(name_of(r), f.code, f.message, f.remediation, f.record)
-                 for r in results for f in r.findings if f.code in codes)
+    return tuple(
+        Item(name_of(r), f.code, f.message, f.remediation, f.record)
+        for r in results
+        for f in r.findings
+        if f.code in codes
+    )
 
 
 def _leftovers(results: Iterable[Result]) -> tuple[Item, ...]:
     """Every warning the DNS steps do not already cover: records to clean up (SPF, autodiscover, DKIM...)."""
-    return tuple(Item(name_of(r), f.code, f.message, f.remediation, f.record)
-                 for r in results for f in r.findings
-                 if f.severity is Severity.WARNING and f.code not in DNS_STEP_CODES)
+    return tuple(
+        Item(name_of(r), f.code, f.message, f.remediation, f.record)
+        for r in results
+        for f in r.findings
+        if f.severity is Severity.WARNING and f.code not in DNS_STEP_CODES
+    )
 
 
 def _has(result: Result, codes: frozenset[str]) -> bool:
@@ -227,20 +254,26 @@ def _why_unknown(results: Sequence[Result]) -> str:
     for r in results:
         reasons = [f.message for f in r.findings if f.severity is Severity.UNKNOWN] or ["no verdict"]
         parts.append(f"{name_of(r)} ({'; '.join(reasons)})")
-    return (f"The check could not tell for {'; '.join(parts)}. Re-run it (another --resolver, a longer "
-            "--timeout) until every domain has a verdict.")
+    return (
+        f"The check could not tell for {'; '.join(parts)}. Re-run it (another --resolver, a longer "
+        "--timeout) until every domain has a verdict."
+    )
 
 
 def _update_mx(results: Sequence[Result]) -> Step:
     mx = _items(results, MX_AT_M365)
     unknown = _unknown(results)
     if mx:
-        detail = (f"MX still points at Microsoft 365 for {_names(i.domain for i in mx)}: change the records "
-                  "below to the new mail provider's servers.")
+        detail = (
+            f"MX still points at Microsoft 365 for {_names(i.domain for i in mx)}: change the records "
+            "below to the new mail provider's servers."
+        )
         ns_too = [name_of(r) for r in results if _has(r, NS_AT_M365) and _has(r, MX_AT_M365)]
         if ns_too:
-            detail += (f" Microsoft 365 also hosts the DNS of {_names(ns_too)}: create the new MX at the new "
-                       "DNS host and move NS (step change-ns); changing MX anywhere else has no effect.")
+            detail += (
+                f" Microsoft 365 also hosts the DNS of {_names(ns_too)}: create the new MX at the new "
+                "DNS host and move NS (step change-ns); changing MX anywhere else has no effect."
+            )
         if unknown:
             detail += " " + _why_unknown(unknown)
         return Step(UPDATE_MX, Status.ACTION, detail, MX_ADVICE, mx)
@@ -249,16 +282,21 @@ def _update_mx(results: Sequence[Result]) -> Step:
     gateways = _items(results, MX_MAY_RELAY)
     detail = "No checked domain's MX points at Microsoft 365."
     if gateways:
-        detail += (f" The MX of {_names(i.domain for i in gateways)} is a mail-security gateway: make sure "
-                   "it delivers to the new provider, not to Microsoft 365.")
+        detail += (
+            f" The MX of {_names(i.domain for i in gateways)} is a mail-security gateway: make sure "
+            "it delivers to the new provider, not to Microsoft 365."
+        )
     return Step(UPDATE_MX, Status.DONE, detail, MX_ADVICE, gateways)
 
 
 def _change_ns(results: Sequence[Result]) -> Step:
     ns = _items(results, NS_AT_M365)
     health = _items(results, NS_HEALTH)
-    note = (f" Delegation warnings for {_names(i.domain for i in health)}: see the records listed."
-            if health else "")
+    note = (
+        f" Delegation warnings for {_names(i.domain for i in health)}: see the records listed."
+        if health
+        else ""
+    )
     unknown = _unknown(results)
     if ns:
         where = "; ".join(f"{i.domain}: {_NS_WHERE.get(i.code, i.message)}" for i in ns)
@@ -268,17 +306,24 @@ def _change_ns(results: Sequence[Result]) -> Step:
         return Step(CHANGE_NS, Status.ACTION, detail + note, NS_ADVICE, ns + health)
     if unknown:
         return Step(CHANGE_NS, Status.UNKNOWN, _why_unknown(unknown) + note, NS_ADVICE, health)
-    return Step(CHANGE_NS, Status.DONE,
-                "Neither the delegation nor the zone names Microsoft 365 name servers: an MX change takes "
-                "effect at once." + note, NS_ADVICE, health)
+    return Step(
+        CHANGE_NS,
+        Status.DONE,
+        "Neither the delegation nor the zone names Microsoft 365 name servers: an MX change takes "
+        "effect at once." + note,
+        NS_ADVICE,
+        health,
+    )
 
 
 def _save_data(facts: Facts, retention: Retention, ack: Ack | None) -> Step:
-    detail = (f"Users lose access to their Microsoft 365 data when the cancellation takes effect "
-              f"({facts.cancel_date.isoformat()}): before that, they save their OneDrive for Business and "
-              f"SharePoint Online files elsewhere. Data left behind may be deleted from "
-              f"{retention.may_delete_from.isoformat()} and is deleted by "
-              f"{retention.deleted_by.isoformat()}.")
+    detail = (
+        f"Users lose access to their Microsoft 365 data when the cancellation takes effect "
+        f"({facts.cancel_date.isoformat()}): before that, they save their OneDrive for Business and "
+        f"SharePoint Online files elsewhere. Data left behind may be deleted from "
+        f"{retention.may_delete_from.isoformat()} and is deleted by "
+        f"{retention.deleted_by.isoformat()}."
+    )
     if ack:
         return Step(SAVE_DATA, Status.DONE, f"Acknowledged on {ack.on}. {detail}", acknowledged=ack.on)
     return Step(SAVE_DATA, Status.MANUAL, detail)
@@ -290,22 +335,34 @@ def _remove_domains(results: Sequence[Result], ack: Ack | None) -> Step:
     names = [name_of(r) for r in results]
     if not_ready:
         why = "; ".join(f"{name_of(r)} is {r.verdict.value}" for r in not_ready)
-        detail = (f"Do not remove the domains yet: {why}. Finish steps update-mx and change-ns, then re-run "
-                  "the check.")
+        detail = (
+            f"Do not remove the domains yet: {why}. Finish steps update-mx and change-ns, then re-run "
+            "the check."
+        )
         if ack:
             detail += f" (Acknowledged on {ack.on}, but the check disagrees.)"
-        return Step(REMOVE_DOMAINS, Status.ACTION, detail, items=leftovers,
-                    acknowledged=ack.on if ack else None)
+        return Step(
+            REMOVE_DOMAINS, Status.ACTION, detail, items=leftovers, acknowledged=ack.on if ack else None
+        )
     cleanup = " Then clean up the leftover records listed at the DNS host." if leftovers else ""
     missing = [n for n in names if ack and n not in ack.domains]
     if ack and not missing:
-        return Step(REMOVE_DOMAINS, Status.DONE, f"Acknowledged on {ack.on}.{cleanup}", items=leftovers,
-                    acknowledged=ack.on)
-    detail = (f"Mail and DNS no longer depend on Microsoft 365: remove {_names(names)} in the admin center "
-              f"(Settings > Domains).{cleanup}")
+        return Step(
+            REMOVE_DOMAINS,
+            Status.DONE,
+            f"Acknowledged on {ack.on}.{cleanup}",
+            items=leftovers,
+            acknowledged=ack.on,
+        )
+    detail = (
+        f"Mail and DNS no longer depend on Microsoft 365: remove {_names(names)} in the admin center "
+        f"(Settings > Domains).{cleanup}"
+    )
     if ack:
-        detail += (f" (Acknowledged on {ack.on} for {_names(ack.domains) or 'no domain'}, not for "
-                   f"{_names(missing)}.)")
+        detail += (
+            f" (Acknowledged on {ack.on} for {_names(ack.domains) or 'no domain'}, not for "
+            f"{_names(missing)}.)"
+        )
     return Step(REMOVE_DOMAINS, Status.MANUAL, detail, items=leftovers)
 
 
@@ -316,43 +373,59 @@ def _cancel(before: Sequence[Step], decision: Decision, policy: Policy, ack: Ack
     acked = f" (Acknowledged on {ack.on}.)" if ack else ""
     if pending:
         waiting = ", ".join(f"{s.id} ({s.status.value})" for s in pending)
-        return Step(CANCEL, Status.WAITING, f"Waiting for: {waiting}.{acked} {summary}", tuple(advice),
-                    acknowledged=ack.on if ack else None)
+        return Step(
+            CANCEL,
+            Status.WAITING,
+            f"Waiting for: {waiting}.{acked} {summary}",
+            tuple(advice),
+            acknowledged=ack.on if ack else None,
+        )
     if ack:
-        return Step(CANCEL, Status.DONE, f"Acknowledged on {ack.on}. {summary}", tuple(advice),
-                    acknowledged=ack.on)
+        return Step(
+            CANCEL, Status.DONE, f"Acknowledged on {ack.on}. {summary}", tuple(advice), acknowledged=ack.on
+        )
     return Step(CANCEL, Status.MANUAL, summary, tuple(advice))
 
 
 def _decision_text(d: Decision) -> str:
     refund = {True: "yes", False: "no", None: "not stated"}[d.refund]
-    how = {TURN_OFF_RECURRING_BILLING: "online, by turning off recurring billing",
-           REDUCE_LICENCES_THEN_CANCEL: "online, after reducing the licences to 25 or fewer",
-           }.get(d.action, "online" if d.channel == ONLINE else "by phone")
+    how = {
+        TURN_OFF_RECURRING_BILLING: "online, by turning off recurring billing",
+        REDUCE_LICENCES_THEN_CANCEL: "online, after reducing the licences to 25 or fewer",
+    }.get(d.action, "online" if d.channel == ONLINE else "by phone")
     fee = " Early-cancellation fees may apply." if d.fee_warning else ""
     return f"Cancel {how}; refund: {refund}.{fee}"
 
 
 def _how(d: Decision) -> list[str]:
     if d.channel != ONLINE:
-        return ["Call Microsoft support (admin center: Support > Contact support) and ask them to cancel the "
-                "subscription."]
+        return [
+            "Call Microsoft support (admin center: Support > Contact support) and ask them to cancel the "
+            "subscription."
+        ]
     if d.action == TURN_OFF_RECURRING_BILLING:
-        return ["Admin center: Billing > Your products > pick the subscription > turn off recurring billing. "
-                "The subscription stays active until the end of its term."]
+        return [
+            "Admin center: Billing > Your products > pick the subscription > turn off recurring billing. "
+            "The subscription stays active until the end of its term."
+        ]
     out = []
     if d.action == REDUCE_LICENCES_THEN_CANCEL:
-        out.append("First reduce the licences to 25 or fewer (Billing > Your products > the subscription > "
-                   "Add or remove licenses).")
-    out += ["Admin center: Billing > Subscriptions (Your products) > pick the subscription > More actions > "
-            "Cancel subscription; review the important dates, give a reason and confirm. The subscription "
-            "then shows as Disabled, with reduced functionality until it is deleted.",
-            "If the Cancel subscription option is not offered, call support."]
+        out.append(
+            "First reduce the licences to 25 or fewer (Billing > Your products > the subscription > "
+            "Add or remove licenses)."
+        )
+    out += [
+        "Admin center: Billing > Subscriptions (Your products) > pick the subscription > More actions > "
+        "Cancel subscription; review the important dates, give a reason and confirm. The subscription "
+        "then shows as Disabled, with reduced functionality until it is deleted.",
+        "If the Cancel subscription option is not offered, call support.",
+    ]
     return out
 
 
 def _uninstall(ack: Ack | None) -> Step:
     if ack:
-        return Step(UNINSTALL, Status.DONE, f"Acknowledged on {ack.on}. {UNINSTALL_TEXT}",
-                    acknowledged=ack.on)
+        return Step(
+            UNINSTALL, Status.DONE, f"Acknowledged on {ack.on}. {UNINSTALL_TEXT}", acknowledged=ack.on
+        )
     return Step(UNINSTALL, Status.MANUAL, UNINSTALL_TEXT)
