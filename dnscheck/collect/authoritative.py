@@ -117,18 +117,27 @@ async def ask_referral(address: str, zone: str, timeout: float) -> tuple[Lookup,
 
 
 async def probe(
-    domain: str, zone: str, source: Source, child_ns: Iterable[Record], deadline: float, find_zone_ns: object
+    domain: str,
+    zone: str,
+    source: Source,
+    child_ns: Iterable[Record],
+    deadline: float,
+    find_zone_ns: object,
+    everything: bool = True,
 ) -> Delegation:
-    """Probe the delegation of `zone` (which holds `domain`). `find_zone_ns` finds a name's enclosing zone."""
+    """Probe the delegation of `zone` (which holds `domain`). `find_zone_ns` finds a name's enclosing zone.
+
+    Each server is asked for SOA, NS, MX and TXT; with `everything` (--mode authoritative), also for the other
+    Microsoft 365 names, which no finding needs per server but `--explain` and `watch` can show."""
     parent_name = zone.partition(".")[2]
     if not parent_name:
         return Delegation(zone, None, (), (), (), (), failure="the zone has no parent to ask")
-    parent, parent_ns_lookup = await find_zone_ns(source, parent_name, None, deadline)  # type: ignore[operator]
-    parent_hosts = [r.target for r in _records(parent_ns_lookup) if r.type == "NS" and r.target]
-    if not parent_hosts:
+    parent, parent_ns_lookup, parent_addrs = await _parent_servers(
+        source, parent_name, deadline, find_zone_ns
+    )
+    if not parent_addrs:
         why = parent_ns_lookup.reason if isinstance(parent_ns_lookup, Undetermined) else "no NS records"
         return Delegation(zone, parent, (), (), (), (), failure=f"parent zone servers not found: {why}")
-    parent_addrs = await _addresses(source, parent_hosts, [], deadline)
 
     remaining = deadline - time.monotonic()
     first = min(FIRST_WAVE_TIMEOUT, max(0.05, remaining))
@@ -146,16 +155,52 @@ async def probe(
 
     hosts = _dedupe_str([r.target for r in parent_ns if r.target] + [r.target for r in child_ns if r.target])
     addrs = await _addresses(source, hosts, glue, deadline)
-    views = await asyncio.gather(*(_server_view(host, addr, domain, zone, deadline) for host, addr in addrs))
+    views = await asyncio.gather(
+        *(_server_view(host, addr, domain, zone, deadline, everything) for host, addr in addrs)
+    )
     unaddressed = [h for h in hosts if h not in {host for host, _ in addrs}]
     views += [_no_address(h, domain, zone) for h in unaddressed]
     return Delegation(zone, parent, referral, tuple(parent_ns), tuple(glue), tuple(views))
 
 
-async def _server_view(host: str, address: str, domain: str, zone: str, deadline: float) -> ServerView:
+ParentServers = tuple[str | None, Lookup, list[tuple[str, str]]]
+
+# The servers of a parent zone (com, org, co.uk...), found once per run: a batch has thousands of domains under a
+# few parents. Only the way to reach the parent is shared; every referral is still asked per domain.
+_parents: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Future[ParentServers]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _parent_servers(source: Source, name: str, deadline: float, find_zone_ns: object) -> ParentServers:
+    known = _parents.setdefault(asyncio.get_running_loop(), {})
+    shared = known.get(name)
+    if shared is None or (shared.done() and not _found(shared)):  # failures are not remembered
+        shared = known[name] = asyncio.ensure_future(
+            _find_parent_servers(source, name, deadline, find_zone_ns)
+        )
+    return await asyncio.shield(shared)
+
+
+def _found(done: asyncio.Future[ParentServers]) -> bool:
+    return not done.cancelled() and done.exception() is None and bool(done.result()[2])
+
+
+async def _find_parent_servers(
+    source: Source, name: str, deadline: float, find_zone_ns: object
+) -> ParentServers:
+    parent, lookup = await find_zone_ns(source, name, None, deadline)  # type: ignore[operator]
+    hosts = [r.target for r in _records(lookup) if r.type == "NS" and r.target]
+    return parent, lookup, (await _addresses(source, hosts, [], deadline) if hosts else [])
+
+
+async def _server_view(
+    host: str, address: str, domain: str, zone: str, deadline: float, everything: bool
+) -> ServerView:
     timeout = max(0.05, min(PROBE_TIMEOUT, deadline - time.monotonic()))
     queries = [(zone, "SOA"), (zone, "NS"), (domain, "MX"), (domain, "TXT")]
-    queries += [(f"{prefix}.{domain}", rdtype) for prefix, _, rdtype in M365_NAMES]
+    if everything:  # the other Microsoft 365 names too: 10 more queries per server address
+        queries += [(f"{prefix}.{domain}", rdtype) for prefix, _, rdtype in M365_NAMES]
     soa, ns, mx, *others = await asyncio.gather(*(ask(address, n, t, timeout) for n, t in queries))
     return ServerView(host, address, soa, ns, mx, tuple(others))
 

@@ -76,7 +76,9 @@ async def _zone_and_delegation(
             Delegation(domain, None, (), (), (), (), failure=reason, required=mode == "authoritative"),
         )
     child_ns = [r for r in _records(ns) if r.type == "NS"]
-    delegation = await probe(domain, probe_zone, source, child_ns, deadline, find_zone)
+    delegation = await probe(
+        domain, probe_zone, source, child_ns, deadline, find_zone, everything=mode == "authoritative"
+    )
     return zone, ns, dataclasses.replace(delegation, required=mode == "authoritative")
 
 
