@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Generic, TypeVar
 
 import dns.asyncquery
 import dns.exception
@@ -164,26 +165,44 @@ async def probe(
 
 
 ParentServers = tuple[str | None, Lookup, list[tuple[str, str]]]
+T = TypeVar("T")
 
-# The servers of a parent zone (com, org, co.uk...), found once per run: a batch has thousands of domains under a
-# few parents. Only the way to reach the parent is shared; every referral is still asked per domain.
-_parents: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Future[ParentServers]]] = (
-    weakref.WeakKeyDictionary()
-)
+
+class _RunCache(Generic[T]):
+    """Facts shared by the domains of one run: the servers of a parent zone (com, org...), the addresses of a name
+    server host. A batch has thousands of domains under a few parents and DNS hosts. Kept per event loop, for at
+    most MAX_AGE seconds (a `watch` runs for hours), shared while in flight, and never kept when empty (a failure
+    is asked again). Answers about a domain itself are never cached."""
+
+    MAX_AGE = 300.0
+
+    def __init__(self) -> None:
+        self._by_loop: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[str, tuple[float, asyncio.Future[T]]]
+        ] = weakref.WeakKeyDictionary()
+
+    async def get(self, key: str, make: Callable[[], Awaitable[T]]) -> T:
+        known = self._by_loop.setdefault(asyncio.get_running_loop(), {})
+        now = time.monotonic()
+        entry = known.get(key)
+        if entry is None or now - entry[0] > self.MAX_AGE or (entry[1].done() and not _kept(entry[1])):
+            entry = known[key] = (now, asyncio.ensure_future(make()))
+        return await asyncio.shield(entry[1])
+
+
+def _kept(done: asyncio.Future[Any]) -> bool:
+    if done.cancelled() or done.exception() is not None:
+        return False
+    value = done.result()
+    return bool(value[2] if isinstance(value, tuple) else value)
+
+
+_parents: _RunCache[ParentServers] = _RunCache()
+_hosts: _RunCache[list[str]] = _RunCache()
 
 
 async def _parent_servers(source: Source, name: str, deadline: float, find_zone_ns: object) -> ParentServers:
-    known = _parents.setdefault(asyncio.get_running_loop(), {})
-    shared = known.get(name)
-    if shared is None or (shared.done() and not _found(shared)):  # failures are not remembered
-        shared = known[name] = asyncio.ensure_future(
-            _find_parent_servers(source, name, deadline, find_zone_ns)
-        )
-    return await asyncio.shield(shared)
-
-
-def _found(done: asyncio.Future[ParentServers]) -> bool:
-    return not done.cancelled() and done.exception() is None and bool(done.result()[2])
+    return await _parents.get(name, lambda: _find_parent_servers(source, name, deadline, find_zone_ns))
 
 
 async def _find_parent_servers(
@@ -215,19 +234,26 @@ def _no_address(host: str, domain: str, zone: str) -> ServerView:
 async def _addresses(
     source: Source, hosts: list[str], glue: Iterable[Record], deadline: float
 ) -> list[tuple[str, str]]:
-    """(host, address) pairs: glue first, else A and AAAA through the resolver."""
-    from dnscheck.collect.plan import bounded
-
+    """(host, address) pairs: glue first, else A and AAAA through the resolver (once per host and run)."""
     by_host: dict[str, list[str]] = {}
     for r in glue:
         by_host.setdefault(r.name, []).append(r.value)
     missing = [h for h in hosts if h not in by_host]
-    lookups = await asyncio.gather(*(bounded(source, h, t, deadline) for h in missing for t in ("A", "AAAA")))
-    for lk in lookups:
-        for r in _records(lk):
-            if r.type in ("A", "AAAA"):
-                by_host.setdefault(lk.name, []).append(r.value)
+    found = await asyncio.gather(*(_host_addresses(source, h, deadline) for h in missing))
+    for host, addresses in zip(missing, found, strict=True):
+        by_host[host] = addresses
     return [(h, a) for h in hosts for a in _dedupe_str(by_host.get(h, []))]
+
+
+async def _host_addresses(source: Source, host: str, deadline: float) -> list[str]:
+    return await _hosts.get(host, lambda: _lookup_addresses(source, host, deadline))
+
+
+async def _lookup_addresses(source: Source, host: str, deadline: float) -> list[str]:
+    from dnscheck.collect.plan import bounded
+
+    lookups = await asyncio.gather(*(bounded(source, host, t, deadline) for t in ("A", "AAAA")))
+    return [r.value for lk in lookups for r in _records(lk) if r.type in ("A", "AAAA")]
 
 
 def _records(lookup: Lookup) -> tuple[Record, ...]:
