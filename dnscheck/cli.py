@@ -28,6 +28,7 @@ Exit codes (the worst over all domains):
   3   unknown    could not tell (timeout, SERVFAIL, NXDOMAIN, bad input)
   64  usage error (bad option, unreadable or malformed file)
   70  internal error (run with -v for the traceback)
+  141 the reader of the output went away (e.g. `| head`)
 Blocked takes precedence over unknown.
 """
 
@@ -37,6 +38,14 @@ _state = {"verbose": 0}
 class _Group(click.Group):
     """Maps every way of failing onto the documented exit codes, and never shows a traceback unless -v.
     Commands in `_LAZY` are imported only when used."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # Before click's own handler, which would exit 1 and so read as "warning".
+            _quiet_stdout()
+            raise click.exceptions.Exit(EXIT_PIPE) from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *_LAZY})
@@ -50,6 +59,7 @@ class _Group(click.Group):
         kwargs["standalone_mode"] = False
         try:
             rv = super().main(*args, **kwargs)
+            sys.stdout.flush()  # here, not at exit: a reader that went away must be caught below
         except click.exceptions.Exit as e:
             sys.exit(e.exit_code)
         except click.UsageError as e:
@@ -70,8 +80,8 @@ class _Group(click.Group):
             sys.exit(e.exit_code)
         except BrokenPipeError:
             # The reader went away (`dnscheck ... | head`): not an error worth a message.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            sys.exit(141)  # 128 + SIGPIPE, as a shell reports it
+            _quiet_stdout()
+            sys.exit(EXIT_PIPE)
         except Exception as e:
             _show_traceback()
             click.echo(f"dnscheck: internal error: {type(e).__name__}: {e}", err=True)
@@ -79,6 +89,14 @@ class _Group(click.Group):
                 click.echo("Run again with -v to see the traceback, and report it.", err=True)
             sys.exit(EXIT_INTERNAL)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+EXIT_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader that went away
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's own flush at exit does not fail again."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _show_traceback() -> None:

@@ -40,3 +40,24 @@ def test_bad_resolver_specs_are_usage_errors(spec: str) -> None:
     r = CliRunner().invoke(cli, ["check", "contoso.com", "--resolver", spec])
     assert r.exit_code == 64, r.output
     assert "--resolver" in r.output and "Traceback" not in r.output
+
+
+def test_a_reader_that_goes_away_is_exit_141_not_a_verdict(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`dnscheck check ... | true`: click alone would exit 1, which reads as "warning"."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = shutil.which("dnscheck", path=str(Path(sys.executable).parent)) or shutil.which("dnscheck")
+    if not exe:
+        pytest.skip("dnscheck is not installed")
+    zone = Path(__file__).resolve().parents[2] / "fixtures" / "m365.zone"
+    read, write = os.pipe()
+    os.close(read)  # nobody will ever read
+    p = subprocess.run([exe, "check", "contoso.com", "--zone-file", str(zone)], stdout=write,
+                       stderr=subprocess.PIPE, text=True)
+    os.close(write)
+    assert p.returncode == 141, p.stderr
+    assert "Traceback" not in p.stderr and "Exception ignored" not in p.stderr
