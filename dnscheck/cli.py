@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import click
 
-from dnscheck import __version__
+from dnscheck import __version__, options
 from dnscheck.errors import EXIT_INTERNAL, EXIT_USAGE, DnscheckError
 from dnscheck.formats import FORMATS
 
@@ -197,29 +197,9 @@ def _count(domains: tuple[str, ...], input_file: str | None) -> int | None:
     metavar="FILE",
     help="Check a BIND zone file (e.g. the zone planned at the new DNS host) instead of live DNS.",
 )
-@click.option(
-    "--resolver",
-    "resolvers",
-    multiple=True,
-    metavar="HOST[:PORT]",
-    help="Resolver to ask (repeatable; IPv6 as [addr]:port). Default: /etc/resolv.conf.",
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0.1, max=3600),
-    default=10.0,
-    show_default=True,
-    help="Most seconds one domain's whole check may take.",
-)
-@click.option(
-    "--mode",
-    type=click.Choice(["auto", "resolver", "authoritative"]),
-    default="auto",
-    show_default=True,
-    help="resolver: the resolver's view only. authoritative: also ask the parent zone and every "
-    "authoritative server directly (required). auto: authoritative when reachable, else the "
-    "resolver's view with AUTHORITATIVE_SKIPPED.",
-)
+@options.resolver
+@options.timeout
+@options.mode
 @click.option(
     "--explain", is_flag=True, help="Show who was asked what, every answer, and how the verdict follows."
 )
@@ -236,20 +216,8 @@ def _count(domains: tuple[str, ...], input_file: str | None) -> int | None:
     help="Take each domain's change time from a `dnscheck watch --state FILE` file (instead of "
     "--changed-at): gives safe_after per domain.",
 )
-@click.option(
-    "--concurrency",
-    type=click.IntRange(1, 10000),
-    default=50,
-    show_default=True,
-    help="Domains checked at the same time.",
-)
-@click.option(
-    "--per-server",
-    type=click.IntRange(1, 100000),
-    default=200,
-    show_default=True,
-    help="Most DNS queries in flight to any one server, so that no resolver is flooded.",
-)
+@options.concurrency
+@options.per_server
 @click.option(
     "-f",
     "--format",

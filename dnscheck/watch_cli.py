@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from dnscheck import options
+
 if TYPE_CHECKING:
     from dnscheck.models import Verdict
 
@@ -70,42 +72,11 @@ class Duration(click.ParamType):
     help="Keep the record sets and the time each change was first seen in FILE (JSON, 0600), and "
     "start from it on the next run.",
 )
-@click.option(
-    "--resolver",
-    "resolvers",
-    multiple=True,
-    metavar="HOST[:PORT]",
-    help="Resolver to ask (repeatable; IPv6 as [addr]:port). Default: /etc/resolv.conf.",
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0.1, max=3600),
-    default=10.0,
-    show_default=True,
-    help="Most seconds one domain's whole check may take.",
-)
-@click.option(
-    "--mode",
-    type=click.Choice(["auto", "resolver", "authoritative"]),
-    default="auto",
-    show_default=True,
-    help="auto/authoritative also ask every authoritative server, so that a change is reported per "
-    "server; resolver: the resolver's view only.",
-)
-@click.option(
-    "--concurrency",
-    type=click.IntRange(1, 10000),
-    default=50,
-    show_default=True,
-    help="Domains checked at the same time.",
-)
-@click.option(
-    "--per-server",
-    type=click.IntRange(1, 100000),
-    default=200,
-    show_default=True,
-    help="Most DNS queries in flight to any one server.",
-)
+@options.resolver
+@options.timeout
+@options.mode
+@options.concurrency
+@options.per_server
 def watch(
     domains: tuple[str, ...],
     until: str,
