@@ -11,7 +11,7 @@ import ipaddress
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from dnscheck.codes import CODES
+from dnscheck.codes import finding
 from dnscheck.delegation import classify_delegation
 from dnscheck.fingerprints import FINGERPRINTS, Fingerprint, match_gateway, match_host, match_spf, match_text
 from dnscheck.models import (
@@ -49,11 +49,11 @@ def classify(obs: Observations, registered_domain: str) -> Classification:
         if fp.code != "MX_GATEWAY":
             m365.add(rec)
             m365.update(also)
-        findings.append(_finding(code or fp.code, message, fp.remediation, rec, fp.cloud))
+        findings.append(finding(code or fp.code, message, fp.remediation, rec, fp.cloud))
 
     if isinstance(obs.mx, Answered) and obs.mx.nxdomain:
         findings.append(
-            _finding(
+            finding(
                 "DOMAIN_NXDOMAIN",
                 f"{obs.domain} does not exist (NXDOMAIN).",
                 "Check the spelling, or whether the domain has expired.",
@@ -73,7 +73,7 @@ def classify(obs: Observations, registered_domain: str) -> Classification:
             m365.update(d.m365_records)
     if obs.domain != registered_domain:
         findings.append(
-            _finding(
+            finding(
                 "SUBDOMAIN_INPUT",
                 f"{obs.domain} is a subdomain of {registered_domain}; it is checked as given.",
                 f"Check {registered_domain} too if it was also added to Microsoft 365.",
@@ -104,7 +104,7 @@ def _mx(obs: Observations, findings: list[Finding], hit: Hit) -> None:
             " It is mixed with other MX records, which RFC 7505 forbids; senders use those." if real else ""
         )
         findings.append(
-            _finding(
+            finding(
                 "MX_NULL",
                 f"{obs.domain} publishes a null MX (RFC 7505).{extra}",
                 "Remove the other MX records or the null MX." if real else "",
@@ -114,7 +114,7 @@ def _mx(obs: Observations, findings: list[Finding], hit: Hit) -> None:
     for rec in real:
         if _is_address(rec.target or ""):
             findings.append(
-                _finding(
+                finding(
                     "LOOKUP_FAILED",
                     f"MX {rec.value} names an IP address, not a host name (RFC 5321 section "
                     "5.1): most senders ignore it, some deliver to that address, and whose server it is cannot "
@@ -135,7 +135,7 @@ def _mx(obs: Observations, findings: list[Finding], hit: Hit) -> None:
     for chain in obs.mx_hosts:
         if chain.failure:
             findings.append(
-                _finding(
+                finding(
                     "LOOKUP_FAILED",
                     f"CNAME of MX host {chain.name} could not be followed: {chain.failure}.",
                     "Re-run the check; if it persists, ask the MX host's DNS operator.",
@@ -150,7 +150,7 @@ def _mx(obs: Observations, findings: list[Finding], hit: Hit) -> None:
                 hit(fp, rec, f"MX host {chain.name} is a CNAME to {rec.target} ({fp.service}).", code)
     for name in obs.skipped:
         findings.append(
-            _finding(
+            finding(
                 "OUT_OF_ZONE",
                 f"{name} lies outside the zone file and was not looked up.",
                 "Check it live once the zone is published.",
@@ -169,7 +169,7 @@ def _no_mx(obs: Observations, findings: list[Finding]) -> None:
     failed = [lk for lk in (obs.a, obs.aaaa) if isinstance(lk, Undetermined)]
     if addresses:
         findings.append(
-            _finding(
+            finding(
                 "MX_NONE_IMPLICIT",
                 f"{obs.domain} has no MX record; senders fall back to its address {addresses[0].value}.",
                 "Publish an MX record for the new mail provider, or a null MX (0 .) if the domain takes no mail.",
@@ -186,7 +186,7 @@ def _no_mx(obs: Observations, findings: list[Finding]) -> None:
         )
     else:
         findings.append(
-            _finding(
+            finding(
                 "MX_NONE",
                 f"{obs.domain} has no MX record and no address: it cannot receive mail.",
                 "Publish an MX record for the new mail provider, or a null MX (0 .) if the domain takes no mail.",
@@ -201,7 +201,7 @@ def _ns(obs: Observations, findings: list[Finding], hit: Hit) -> None:
     ns = [r for r in obs.ns.records if r.type == "NS"]
     if not ns:
         findings.append(
-            _finding(
+            finding(
                 "LOOKUP_FAILED",
                 f"No NS records found for the zone holding {obs.domain}.",
                 "Check the delegation at the registrar.",
@@ -243,7 +243,7 @@ def _leftover(chain: Chain, findings: list[Finding], hit: Hit) -> None:
     if chain.failure:
         failed = next((lk for lk in chain.lookups if isinstance(lk, Undetermined)), None)
         findings.append(
-            _finding(
+            finding(
                 "LOOKUP_FAILED",
                 f"{chain.name} could not be checked: {chain.failure}.",
                 "Re-run the check; if it persists, look at this name at the DNS host.",
@@ -294,19 +294,8 @@ def _all_records(obs: Observations) -> Iterable[Record]:
     return seen
 
 
-def _finding(
-    code: str,
-    message: str,
-    remediation: str = "",
-    record: Record | None = None,
-    cloud: str | None = None,
-    severity: Severity | None = None,
-) -> Finding:
-    return Finding(code, severity or CODES[code][0], message, remediation, record, cloud)
-
-
 def _failed(lk: Undetermined, severity: Severity, consequence: str) -> Finding:
-    return _finding(
+    return finding(
         "LOOKUP_FAILED",
         f"{lk.rdtype} lookup for {lk.name} failed: {lk.reason}. {consequence}",
         "Re-run the check, or use --resolver to ask another resolver.",

@@ -9,7 +9,7 @@ A code never changes meaning once published; new situations get new codes.
 
 from __future__ import annotations
 
-from dnscheck.models import Severity
+from dnscheck.models import Finding, Record, Severity
 
 B, U, W, INFO = Severity.BLOCKED, Severity.UNKNOWN, Severity.WARNING, Severity.INFO
 
@@ -58,3 +58,15 @@ CODES: dict[str, tuple[Severity, str]] = {
 
 def severity_of(code: str) -> Severity:
     return CODES[code][0]
+
+
+def finding(
+    code: str,
+    message: str,
+    remediation: str = "",
+    record: Record | None = None,
+    cloud: str | None = None,
+    severity: Severity | None = None,
+) -> Finding:
+    """A finding with its code's severity (or `severity`, for LOOKUP_FAILED and NS_UNREACHABLE)."""
+    return Finding(code, severity or CODES[code][0], message, remediation, record, cloud)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dnscheck.codes import CODES
+from dnscheck.codes import finding
 from dnscheck.fingerprints import match_host
 from dnscheck.models import Answered, Delegation, Finding, Lookup, Record, ServerView, Severity, Undetermined
 
@@ -31,7 +31,7 @@ def classify_delegation(d: Delegation, resolver_mx: Lookup, required: bool) -> D
     if d.failure:
         if required:
             out.append(
-                _f(
+                finding(
                     "LOOKUP_FAILED",
                     f"Authoritative probing failed: {d.failure}.",
                     "Allow outbound DNS (port 53) to the domain's servers, or use --mode resolver.",
@@ -40,7 +40,7 @@ def classify_delegation(d: Delegation, resolver_mx: Lookup, required: bool) -> D
             )
         else:
             out.append(
-                _f(
+                finding(
                     "AUTHORITATIVE_SKIPPED",
                     f"Authoritative servers not asked: {d.failure}. "
                     "The verdict rests on the resolver's view alone.",
@@ -59,7 +59,7 @@ def classify_delegation(d: Delegation, resolver_mx: Lookup, required: bool) -> D
     if not parent_hosts:
         sev = Severity.UNKNOWN if required else Severity.WARNING
         out.append(
-            _f(
+            finding(
                 "NS_MISMATCH",
                 f"The parent zone {d.parent} returned no delegation for {d.zone}.",
                 "Check the delegation at the registrar.",
@@ -72,7 +72,7 @@ def classify_delegation(d: Delegation, resolver_mx: Lookup, required: bool) -> D
         m365 += parent_m365
         names = ", ".join(r.target or "" for r in parent_m365)
         out.append(
-            _f(
+            finding(
                 "NS_PARENT_M365",
                 f"The parent zone {d.parent} delegates {d.zone} to {names} (Microsoft 365), whatever the "
                 "zone's own records say. Until the delegation moves, an MX change made at another DNS host "
@@ -86,7 +86,7 @@ def classify_delegation(d: Delegation, resolver_mx: Lookup, required: bool) -> D
         m365 += child_m365
         names = ", ".join(r.target or "" for r in child_m365)
         out.append(
-            _f(
+            finding(
                 "NS_CHILD_STALE",
                 f"The zone's own NS RRset still names {names}, but the parent no longer delegates there.",
                 "Update the NS records inside the zone at the new DNS host to match the delegation.",
@@ -105,7 +105,7 @@ def classify_delegation(d: Delegation, resolver_mx: Lookup, required: bool) -> D
                 [f"only in the zone: {', '.join(at_child)}"] if at_child else []
             )
             out.append(
-                _f(
+                finding(
                     "NS_MISMATCH",
                     f"The parent's and the zone's NS sets differ ({'; '.join(parts)}).",
                     "Make the NS records in the zone and at the registrar the same.",
@@ -120,7 +120,7 @@ def classify_delegation(d: Delegation, resolver_mx: Lookup, required: bool) -> D
     if len(serials) > 1:
         per = ", ".join(f"{v.name} ({v.address}) {v.serial}" for v in authoritative)
         out.append(
-            _f(
+            finding(
                 "SERIAL_MISMATCH",
                 f"The servers serve different SOA serials: {per}.",
                 "A secondary may not have transferred the latest zone yet.",
@@ -128,7 +128,7 @@ def classify_delegation(d: Delegation, resolver_mx: Lookup, required: bool) -> D
         )
     if required and not authoritative:
         out.append(
-            _f(
+            finding(
                 "LOOKUP_FAILED",
                 "No server answered authoritatively for the zone.",
                 "Check the delegation and the servers.",
@@ -148,7 +148,7 @@ def _servers(d: Delegation, required: bool) -> list[Finding]:
         if not reachable:
             why = next((lk.reason for lk in views[0].lookups if isinstance(lk, Undetermined)), "no answer")
             out.append(
-                _f(
+                finding(
                     "NS_UNREACHABLE",
                     f"{host} ({_addrs(views)}) never answered: {why}.",
                     "Fix or remove this server from the delegation and the zone's NS records.",
@@ -161,7 +161,7 @@ def _servers(d: Delegation, required: bool) -> list[Finding]:
         if lame:
             why = _lame_reason(lame[0])
             out.append(
-                _f(
+                finding(
                     "NS_LAME",
                     f"{host} ({_addrs(lame)}) is lame for {d.zone}: {why}.",
                     "Configure the zone on this server, or remove it from the delegation.",
@@ -201,7 +201,7 @@ def _mx_consistency(d: Delegation, resolver_mx: Lookup) -> tuple[list[Finding], 
     )
     fp = match_host("mx", records[0].target or "")
     return [
-        _f(
+        finding(
             "MX_INCONSISTENT",
             msg,
             "Make every server serve the new zone (check zone transfers to "
@@ -223,14 +223,3 @@ def _addrs(views: Iterable[ServerView]) -> str:
 
 def _dedupe(records: Iterable[Record]) -> list[Record]:
     return list(dict.fromkeys(records))
-
-
-def _f(
-    code: str,
-    message: str,
-    remediation: str = "",
-    record: Record | None = None,
-    cloud: str | None = None,
-    severity: Severity | None = None,
-) -> Finding:
-    return Finding(code, severity or CODES[code][0], message, remediation, record, cloud)
