@@ -142,7 +142,7 @@ class ResolverSource:
         response = answer.response
         server = f"{answer.nameserver}:{answer.port}"
         aa = bool(response.flags & dns.flags.AA)
-        records = _records(response)
+        records = _chain_records(answer.chaining_result)  # dnspython has already followed the chain
         if response.answer and not records:
             return Undetermined(
                 name,
@@ -185,6 +185,10 @@ def _records(response: dns.message.Message | None) -> tuple[Record, ...]:
         chain = response.resolve_chaining()
     except dns.exception.DNSException:
         return ()
+    return _chain_records(chain)
+
+
+def _chain_records(chain: dns.message.ChainingResult) -> tuple[Record, ...]:
     rrsets = [*chain.cnames, *([chain.answer] if chain.answer is not None else [])]
     return tuple(rec for rrset in rrsets for rec in records_of(rrset))
 
