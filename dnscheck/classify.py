@@ -66,7 +66,7 @@ def classify(obs: Observations, registered_domain: str) -> Classification:
         for chain in obs.names:
             _leftover(chain, findings, hit)
         if obs.delegation is not None:
-            d = classify_delegation(obs.delegation, obs.mx, obs.delegation.required)
+            d = classify_delegation(obs.delegation, obs.mx, obs.delegation.required, obs.ns)
             if d.parent_says_elsewhere:  # the parent's delegation outranks the resolver's NS answer
                 findings[:] = [f for f in findings if f.code != "NS_M365"]
             findings += d.findings

@@ -25,7 +25,9 @@ class DelegationFindings:
     m365_records: tuple[Record, ...]
 
 
-def classify_delegation(d: Delegation, resolver_mx: Lookup, required: bool) -> DelegationFindings:
+def classify_delegation(
+    d: Delegation, resolver_mx: Lookup, required: bool, resolver_ns: Lookup | None = None
+) -> DelegationFindings:
     out: list[Finding] = []
     m365: list[Record] = []
     if d.failure:
@@ -54,6 +56,10 @@ def classify_delegation(d: Delegation, resolver_mx: Lookup, required: bool) -> D
     child_ns = _dedupe(
         r for v in authoritative if isinstance(v.ns, Answered) for r in v.ns.records if r.type == "NS"
     )
+    if not child_ns and isinstance(resolver_ns, Answered):
+        # No server answered for the zone itself: its NS RRset is known only from the resolver. Never let the
+        # parent's view drop what the resolver saw (that would withdraw NS_M365 without NS_CHILD_STALE).
+        child_ns = [r for r in resolver_ns.records if r.type == "NS"]
     child_hosts = {r.target for r in child_ns if r.target}
 
     if not parent_hosts:

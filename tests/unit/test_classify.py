@@ -780,3 +780,30 @@ def test_every_code_is_produced_by_some_test_here() -> None:
     text = inspect.getsource(sys.modules[__name__])
     missing = [code for code in CODES if f'"{code}"' not in text.split("def test_every_code_is_produced")[0]]
     assert not missing, f"codes without a scenario: {missing}"
+
+
+def test_child_ns_from_the_resolver_when_no_server_answers_keeps_the_microsoft_fact() -> None:
+    """The parent delegates elsewhere, the zone's servers are all unreachable, and the resolver returned the zone's
+    NS RRset naming Microsoft: NS_M365 is withdrawn in favour of the parent's view, so NS_CHILD_STALE must say it."""
+    from dnscheck.classify import classify
+    from dnscheck.models import Answered, Delegation, Observations, Record, ServerView, Undetermined
+
+    def ns(name: str, target: str) -> Record:
+        return Record(name, "NS", target, 3600, target)
+
+    dead = Undetermined("contoso.com", "SOA", "no answer (timed out)", "192.0.2.53", silent=True)
+    delegation = Delegation(
+        zone="contoso.com", parent="com",
+        referral=(Answered("contoso.com", "NS", (ns("contoso.com", "ns1.newdns.net"),)),),
+        parent_ns=(ns("contoso.com", "ns1.newdns.net"),), glue=(),
+        servers=(ServerView("ns1.newdns.net", "192.0.2.53", dead, dead, dead),),
+    )
+    obs = Observations(
+        domain="contoso.com", zone="contoso.com",
+        mx=Answered("contoso.com", "MX", (Record("contoso.com", "MX", "10 mx.newmail.net", 300, "mx.newmail.net"),)),
+        ns=Answered("contoso.com", "NS", (ns("contoso.com", "ns1.bdm.microsoftonline.com"),)),
+        txt=Answered("contoso.com", "TXT"), a=Answered("contoso.com", "A"), aaaa=Answered("contoso.com", "AAAA"),
+        delegation=delegation,
+    )
+    codes = {f.code for f in classify(obs, "contoso.com").findings}
+    assert "NS_CHILD_STALE" in codes and "NS_UNREACHABLE" in codes and "NS_M365" not in codes
