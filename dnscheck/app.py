@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import sys
 import time
@@ -24,13 +25,17 @@ def build_source(
     resolvers: Iterable[str],
     timeout: float,
     zone_file: str | None,
-    first_domain: str | None,
+    domains: Iterable[str] = (),
     per_server: int | None = None,
 ) -> Source:
+    """A resolver source, or with `zone_file` a zone-file source whose origin, when the file has no $ORIGIN,
+    is the first valid one of `domains`."""
     if zone_file:
         from dnscheck.collect.zonefile import ZoneFileSource, load_zone
+        from dnscheck.normalise import Target, normalise
 
-        return ZoneFileSource(load_zone(zone_file, first_domain or "."), zone_file)
+        first = next((t.domain for x in domains if isinstance(t := normalise(x), Target)), ".")
+        return ZoneFileSource(load_zone(zone_file, first), zone_file)
     from dnscheck.collect.resolver import ResolverSource, ServerLimit, make_resolver, parse_server
 
     servers = [parse_server(r) for r in resolvers]
@@ -72,16 +77,9 @@ def run_check(
     total: int | None = None,
     watch_state: str | None = None,
 ) -> int:
-    first = None
-    source_lines: Iterable[str] = lines
-    if zone_file:
-        # Zone-file mode takes its domains as arguments: few enough to hold, and the first one gives the
-        # zone's origin when the file has no $ORIGIN.
-        from dnscheck.normalise import Target, normalise
-
-        source_lines = list(lines)
-        first = next((t.domain for x in source_lines if isinstance(t := normalise(x), Target)), None)
-    source = build_source(resolvers, timeout, zone_file, first, per_server)
+    # Zone-file mode takes its domains as arguments: few enough to hold, and they may give the zone's origin.
+    source_lines: Iterable[str] = list(lines) if zone_file else lines
+    source = build_source(resolvers, timeout, zone_file, source_lines if zone_file else (), per_server)
     changed_at_for = None
     if watch_state:
         from dnscheck.watch import WatchState
@@ -116,7 +114,7 @@ async def _run(
     if not isinstance(lines, list):  # a stream (stdin, a file): read it without stalling the checks
         lines = read_in_thread(lines)  # type: ignore[assignment]
 
-    runner = Runner(lambda t: check(t, source, options), concurrency)
+    runner = Runner(functools.partial(check, source=source, options=options), concurrency)
     summary = Summary()
     start = time.monotonic()
     with open_output(output) as out:
@@ -145,16 +143,14 @@ def check_domains(
     concurrency: int = 50,
 ) -> list[Result]:
     """Check a few domains; their results in input order. For commands built on the check (runbook)."""
+    source = build_source(resolvers, timeout, zone_file, domains)
+    return asyncio.run(check_all(domains, source, Options(timeout=timeout, mode=mode), concurrency))
+
+
+async def check_all(lines: Iterable[str], source: Source, options: Options, concurrency: int) -> list[Result]:
+    """Every line's result, in input order, from a fresh runner (no results remembered from a previous call)."""
     from dnscheck.check import check
-    from dnscheck.normalise import Target, normalise
     from dnscheck.runner import Runner
 
-    first = next((t.domain for x in domains if isinstance(t := normalise(x), Target)), None)
-    source = build_source(resolvers, timeout, zone_file, first if zone_file else None)
-    options = Options(timeout=timeout, mode=mode)
-
-    async def run() -> list[Result]:
-        runner = Runner(lambda t: check(t, source, options), concurrency)
-        return [r async for r in runner.run(domains)]
-
-    return asyncio.run(run())
+    runner = Runner(functools.partial(check, source=source, options=options), concurrency)
+    return [r async for r in runner.run(lines)]

@@ -143,20 +143,18 @@ async def _watch(
     concurrency: int,
     per_server: int,
 ) -> Verdict:
-    from dnscheck.app import build_source
-    from dnscheck.check import Options, check
-    from dnscheck.runner import Runner
+    from dnscheck.app import build_source, check_all
+    from dnscheck.check import Options
     from dnscheck.watch import Event, WatchState, watch
 
     state = WatchState.load(state_file)
     state.save()  # an unwritable --state is a usage error now, not after the first round
-    source = build_source(resolvers, timeout, None, None, per_server)
+    source = build_source(resolvers, timeout, None, per_server=per_server)
     # No changed_at here: watch knows the old records' own TTLs and waits for caches itself (watch.py).
     options = Options(timeout=timeout, mode=mode)
 
-    async def check_all(ts: list[Any]) -> list[Any]:
-        runner = Runner(lambda t: check(t, source, options), concurrency)  # a fresh one: no cached results
-        return [r async for r in runner.run([t.domain for t in ts])]
+    async def check_round(ts: list[Any]) -> list[Any]:
+        return await check_all([t.domain for t in ts], source, options, concurrency)
 
     def emit(event: Event) -> None:
         click.echo(event.line())
@@ -164,7 +162,7 @@ async def _watch(
 
     return await watch(
         targets,
-        check_all,
+        check_round,
         until=until,
         interval=interval,
         max_wait=max_wait,
