@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from dnscheck.classify import classify
-from dnscheck.codes import CODES
+from dnscheck.codes import finding
 from dnscheck.collect import Source
 from dnscheck.collect.plan import collect
-from dnscheck.models import Finding, Result, Severity, Verdict
+from dnscheck.models import Result, Severity, Verdict
 from dnscheck.normalise import Invalid, Target
 from dnscheck.ttl import safe_after, ttls_of
 from dnscheck.verdict import verdict_of
@@ -44,14 +44,7 @@ async def check(target: Target, source: Source, options: Options) -> Result:
         extra["changed_at"] = _iso(changed_at)
         extra["safe_after"] = _iso(after)
         if datetime.now(UTC) < after:
-            findings.append(
-                Finding(
-                    "CACHE_PENDING",
-                    Severity.WARNING,
-                    f"Caches may hold the old answers until {_iso(after)} ({ttls.longest} s after the change).",
-                    "Wait until safe_after before removing the domain or cancelling.",
-                )
-            )
+            findings.append(finding("CACHE_PENDING", safe_after=_iso(after), seconds=ttls.longest))
     if obs.delegation is not None:
         extra["delegation"] = obs.delegation.as_dict()
     verdict = verdict_of(findings, c.decisive)
@@ -78,21 +71,11 @@ def _iso(t: datetime) -> str:
 
 
 def invalid_result(item: Invalid) -> Result:
-    finding = Finding(
-        "INPUT_INVALID",
-        CODES["INPUT_INVALID"][0],
-        item.reason,
-        "Give a registered domain name, e.g. contoso.com, an e-mail address or a URL.",
-    )
-    return Result(item.input, None, None, Verdict.UNKNOWN, None, (finding,))
+    f = finding("INPUT_INVALID", reason=item.reason)
+    return Result(item.input, None, None, Verdict.UNKNOWN, None, (f,))
 
 
 def failed_result(target: Target, reason: str) -> Result:
     """A check that crashed: never lose the line, never call it safe."""
-    finding = Finding(
-        "LOOKUP_FAILED",
-        Severity.UNKNOWN,
-        f"the check failed: {reason}",
-        "Re-run with -v and report the traceback if it persists.",
-    )
-    return Result(target.input, target.domain, target.registered_domain, Verdict.UNKNOWN, None, (finding,))
+    f = finding("LOOKUP_FAILED", variant="crashed", severity=Severity.UNKNOWN, reason=reason)
+    return Result(target.input, target.domain, target.registered_domain, Verdict.UNKNOWN, None, (f,))

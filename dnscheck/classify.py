@@ -10,6 +10,7 @@ import dataclasses
 import ipaddress
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from dnscheck.codes import finding
 from dnscheck.delegation import classify_delegation
@@ -28,8 +29,6 @@ from dnscheck.models import (
 
 Hit = Callable[..., None]
 
-_NS_NOTE = " Until the NS delegation moves, an MX change made at another DNS host has no effect."
-
 
 @dataclass(frozen=True)
 class Classification:
@@ -44,21 +43,21 @@ def classify(obs: Observations, registered_domain: str) -> Classification:
     m365: set[Record] = set()
 
     def hit(
-        fp: Fingerprint, rec: Record, message: str, code: str | None = None, also: Iterable[Record] = ()
+        fp: Fingerprint,
+        rec: Record,
+        shape: str | None,
+        code: str | None = None,
+        also: Iterable[Record] = (),
+        **args: Any,
     ) -> None:
         if fp.code != "MX_GATEWAY":
             m365.add(rec)
             m365.update(also)
-        findings.append(finding(code or fp.code, message, fp.remediation, rec, fp.cloud))
+        args.setdefault("service", fp.service)
+        findings.append(finding(code or fp.code, variant=shape, record=rec, cloud=fp.cloud, **args))
 
     if isinstance(obs.mx, Answered) and obs.mx.nxdomain:
-        findings.append(
-            finding(
-                "DOMAIN_NXDOMAIN",
-                f"{obs.domain} does not exist (NXDOMAIN).",
-                "Check the spelling, or whether the domain has expired.",
-            )
-        )
+        findings.append(finding("DOMAIN_NXDOMAIN", domain=obs.domain))
     else:
         _mx(obs, findings, hit)
         _ns(obs, findings, hit)
@@ -72,13 +71,7 @@ def classify(obs: Observations, registered_domain: str) -> Classification:
             findings += d.findings
             m365.update(d.m365_records)
     if obs.domain != registered_domain:
-        findings.append(
-            finding(
-                "SUBDOMAIN_INPUT",
-                f"{obs.domain} is a subdomain of {registered_domain}; it is checked as given.",
-                f"Check {registered_domain} too if it was also added to Microsoft 365.",
-            )
-        )
+        findings.append(finding("SUBDOMAIN_INPUT", domain=obs.domain, registered=registered_domain))
 
     decisive = (
         isinstance(obs.mx, Answered)
@@ -93,69 +86,55 @@ def classify(obs: Observations, registered_domain: str) -> Classification:
 
 def _mx(obs: Observations, findings: list[Finding], hit: Hit) -> None:
     if isinstance(obs.mx, Undetermined):
-        findings.append(_failed(obs.mx, Severity.UNKNOWN, "Mail routing cannot be determined."))
+        findings.append(_failed(obs.mx, Severity.UNKNOWN, "mx"))
         return
     mx = [r for r in obs.mx.records if r.type == "MX"]
     real = [r for r in mx if r.target != "."]
     if not mx:
         _no_mx(obs, findings)
     elif len(real) < len(mx):
-        extra = (
-            " It is mixed with other MX records, which RFC 7505 forbids; senders use those." if real else ""
-        )
         findings.append(
             finding(
                 "MX_NULL",
-                f"{obs.domain} publishes a null MX (RFC 7505).{extra}",
-                "Remove the other MX records or the null MX." if real else "",
-                next(r for r in mx if r.target == "."),
+                variant="mixed" if real else None,
+                record=next(r for r in mx if r.target == "."),
+                domain=obs.domain,
             )
         )
     for rec in real:
         if _is_address(rec.target or ""):
             findings.append(
                 finding(
-                    "LOOKUP_FAILED",
-                    f"MX {rec.value} names an IP address, not a host name (RFC 5321 section "
-                    "5.1): most senders ignore it, some deliver to that address, and whose server it is cannot "
-                    "be checked.",
-                    "Replace it with the mail server's host name.",
-                    rec,
-                    severity=Severity.WARNING,
+                    "LOOKUP_FAILED", variant="mx_ip", record=rec, severity=Severity.WARNING, value=rec.value
                 )
             )
             continue
         fp = match_host("mx", rec.target or "")
         if fp:
-            hit(fp, rec, f"MX {rec.value} is {fp.service} ({_cloud_name(fp.cloud)}).")
+            hit(fp, rec, "mx", value=rec.value)
             continue
         gw = match_gateway(rec.target or "")
         if gw:
-            hit(gw, rec, f"MX {rec.value} is a {gw.service} gateway; it may relay into Microsoft 365.")
+            hit(gw, rec, None, value=rec.value)
     for chain in obs.mx_hosts:
         if chain.failure:
             findings.append(
                 finding(
                     "LOOKUP_FAILED",
-                    f"CNAME of MX host {chain.name} could not be followed: {chain.failure}.",
-                    "Re-run the check; if it persists, ask the MX host's DNS operator.",
+                    variant="mx_cname",
                     severity=Severity.UNKNOWN,
                     record=Record(chain.name, "CNAME", ""),
+                    host=chain.name,
+                    reason=chain.failure,
                 )
             )
         for rec in chain.records:
             fp = match_host("mx", rec.target or "") if rec.type == "CNAME" else None
             if fp:
                 code = "MX_CNAME_M365" if fp.code == "MX_M365" else fp.code
-                hit(fp, rec, f"MX host {chain.name} is a CNAME to {rec.target} ({fp.service}).", code)
+                hit(fp, rec, "mx_cname", code, host=chain.name, target=rec.target)
     for name in obs.skipped:
-        findings.append(
-            finding(
-                "OUT_OF_ZONE",
-                f"{name} lies outside the zone file and was not looked up.",
-                "Check it live once the zone is published.",
-            )
-        )
+        findings.append(finding("OUT_OF_ZONE", name=name))
 
 
 def _no_mx(obs: Observations, findings: list[Finding]) -> None:
@@ -169,44 +148,27 @@ def _no_mx(obs: Observations, findings: list[Finding]) -> None:
     failed = [lk for lk in (obs.a, obs.aaaa) if isinstance(lk, Undetermined)]
     if addresses:
         findings.append(
-            finding(
-                "MX_NONE_IMPLICIT",
-                f"{obs.domain} has no MX record; senders fall back to its address {addresses[0].value}.",
-                "Publish an MX record for the new mail provider, or a null MX (0 .) if the domain takes no mail.",
-                addresses[0],
-            )
+            finding("MX_NONE_IMPLICIT", record=addresses[0], domain=obs.domain, address=addresses[0].value)
         )
     elif failed:
-        findings.append(
-            _failed(
-                failed[0],
-                Severity.WARNING,
-                "With no MX, mail would fall back to this address; it could not be checked.",
-            )
-        )
+        findings.append(_failed(failed[0], Severity.WARNING, "address"))
     else:
-        findings.append(
-            finding(
-                "MX_NONE",
-                f"{obs.domain} has no MX record and no address: it cannot receive mail.",
-                "Publish an MX record for the new mail provider, or a null MX (0 .) if the domain takes no mail.",
-            )
-        )
+        findings.append(finding("MX_NONE", domain=obs.domain))
 
 
 def _ns(obs: Observations, findings: list[Finding], hit: Hit) -> None:
     if isinstance(obs.ns, Undetermined):
-        findings.append(_failed(obs.ns, Severity.UNKNOWN, "Who hosts the zone's DNS cannot be determined."))
+        findings.append(_failed(obs.ns, Severity.UNKNOWN, "ns"))
         return
     ns = [r for r in obs.ns.records if r.type == "NS"]
     if not ns:
         findings.append(
             finding(
                 "LOOKUP_FAILED",
-                f"No NS records found for the zone holding {obs.domain}.",
-                "Check the delegation at the registrar.",
+                variant="no_ns",
                 severity=Severity.UNKNOWN,
                 record=Record(obs.zone or obs.domain, "NS", ""),
+                domain=obs.domain,
             )
         )
         return
@@ -217,26 +179,26 @@ def _ns(obs: Observations, findings: list[Finding], hit: Hit) -> None:
         hit(
             fp,
             rec,
-            f"NS {names}: {fp.service} serves the zone {obs.zone or obs.domain}." + _NS_NOTE,
+            "ns",
             also=[r for r, _ in matched],
+            names=names,
+            zone=obs.zone or obs.domain,
         )
 
 
 def _txt(obs: Observations, findings: list[Finding], hit: Hit) -> None:
     if isinstance(obs.txt, Undetermined):
-        findings.append(
-            _failed(obs.txt, Severity.WARNING, "SPF and verification records could not be checked.")
-        )
+        findings.append(_failed(obs.txt, Severity.WARNING, "txt"))
         return
     for rec in obs.txt.records:
         if rec.type != "TXT":
             continue
         fp = match_spf(rec.value)
         if fp:
-            hit(fp, rec, f"SPF record includes {fp.service} ({_cloud_name(fp.cloud)}).")
+            hit(fp, rec, "spf")
         fp = match_text(rec.value)
         if fp:
-            hit(fp, rec, "Microsoft 365 domain-verification TXT record.")
+            hit(fp, rec, "text")
 
 
 def _leftover(chain: Chain, findings: list[Finding], hit: Hit) -> None:
@@ -245,10 +207,11 @@ def _leftover(chain: Chain, findings: list[Finding], hit: Hit) -> None:
         findings.append(
             finding(
                 "LOOKUP_FAILED",
-                f"{chain.name} could not be checked: {chain.failure}.",
-                "Re-run the check; if it persists, look at this name at the DNS host.",
+                variant="name",
                 severity=Severity.WARNING,
                 record=Record(chain.name, failed.rdtype if failed else "CNAME", ""),
+                name=chain.name,
+                reason=chain.failure,
             )
         )
     for rec in chain.records:
@@ -259,7 +222,7 @@ def _leftover(chain: Chain, findings: list[Finding], hit: Hit) -> None:
             or _other_kind(chain.kind, rec.target)
         )
         if fp:
-            hit(fp, rec, f"{rec.name} {rec.type} {rec.value}: {fp.service} ({_cloud_name(fp.cloud)}).")
+            hit(fp, rec, "name", name=rec.name, type=rec.type, value=rec.value)
 
 
 def _other_kind(kind: str, target: str) -> Fingerprint | None:
@@ -295,30 +258,18 @@ def _all_records(obs: Observations) -> Iterable[Record]:
 
 
 def _failed(lk: Undetermined, severity: Severity, consequence: str) -> Finding:
+    """LOOKUP_FAILED for a lookup; `consequence` names what it leaves undecided (a catalogue variant)."""
     return finding(
         "LOOKUP_FAILED",
-        f"{lk.rdtype} lookup for {lk.name} failed: {lk.reason}. {consequence}",
-        "Re-run the check, or use --resolver to ask another resolver.",
-        Record(lk.name, lk.rdtype, ""),
+        variant=consequence,
+        record=Record(lk.name, lk.rdtype, ""),
         severity=severity,
+        type=lk.rdtype,
+        name=lk.name,
+        reason=lk.reason,
     )
-
-
-_CLOUD_NAMES = {
-    "worldwide": "worldwide",
-    "usgov": "US Government",
-    "china": "21Vianet China",
-    "germany": "legacy Germany",
-}
-
-
-def _cloud_name(cloud: str | None) -> str:
-    return _CLOUD_NAMES.get(cloud or "", "Microsoft 365")
-
-
-_ORDER = {Severity.BLOCKED: 0, Severity.UNKNOWN: 1, Severity.WARNING: 2, Severity.INFO: 3}
 
 
 def _cloud(findings: list[Finding]) -> str | None:
     clouded = [f for f in findings if f.cloud]
-    return min(clouded, key=lambda f: _ORDER[f.severity]).cloud if clouded else None
+    return max(clouded, key=lambda f: f.severity.rank).cloud if clouded else None

@@ -1,72 +1,223 @@
-"""Finding codes: stable identifiers that scripts may rely on, each with its severity.
+"""Finding codes: stable identifiers that scripts may rely on, each declared once, as data.
 
-One exception to "one code, one severity": LOOKUP_FAILED is `unknown` when the failed lookup is MX or NS
-(the records that decide the verdict) and `warning` for a leftover record. A failed lookup counts as the worst
-that record could have shown.
+A row says the code's default severity, the other severities a rule may give it (and why), and what the finding is
+about (`Topic`): the runbook derives its step from the topic, never from a list of codes, so a new code cannot fall
+through. Its words live in `dnscheck.catalogue`, looked up when a report is rendered.
 
 A code never changes meaning once published; new situations get new codes.
 """
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from dnscheck.i18n import N_
 from dnscheck.models import Finding, Record, Severity
+
+
+class Topic(enum.StrEnum):
+    """What a finding is about. The runbook's steps follow from it."""
+
+    MAIL = "mail"  # where mail for the domain goes (MX, its targets, MTA-STS)
+    DNS = "dns"  # who serves the zone: NS, the delegation, the servers, DNSSEC
+    LEFTOVER = (
+        "leftover"  # records Microsoft 365 asked for that do not route mail (SPF, DKIM, autodiscover...)
+    )
+    TENANT = "tenant"  # the domain's place in a Microsoft 365 tenant
+    TIMING = "timing"  # caches that may still hold old answers
+    INPUT = "input"  # the name given, or the domain's existence
+    RECORD = "record"  # LOOKUP_FAILED: about whatever record failed (see topic_of)
+
 
 B, U, W, INFO = Severity.BLOCKED, Severity.UNKNOWN, Severity.WARNING, Severity.INFO
 
-CODES: dict[str, tuple[Severity, str]] = {
-    # Mail still flows to, or DNS is still served by, Microsoft 365.
-    "MX_M365": (B, "An MX record points at Exchange Online."),
-    "MX_CNAME_M365": (B, "An MX host is a CNAME to Exchange Online."),
-    "NS_M365": (B, "Microsoft 365 hosts the zone's DNS (NS records at Microsoft)."),
-    "NS_PARENT_M365": (
-        B,
-        "The registry (parent zone) still delegates the domain to Microsoft 365 name servers.",
-    ),
-    "MX_INCONSISTENT": (B, "Some authoritative servers still return a Microsoft 365 MX while others do not."),
-    # Leftovers: removal may fail or services may misbehave, but mail is not lost.
-    "SPF_M365": (W, "The SPF record still authorises Microsoft 365 to send."),
-    "AUTODISCOVER_M365": (W, "Autodiscover still points at Exchange Online."),
-    "DKIM_M365": (W, "A DKIM selector is still a CNAME to Microsoft 365."),
-    "VERIFY_TXT_M365": (W, "A Microsoft 365 domain-verification TXT record remains."),
-    "VERIFY_MX_M365": (W, "A Microsoft 365 domain-verification MX record remains."),
-    "SIP_M365": (W, "A Skype for Business / Teams record still points at Microsoft."),
-    "MDM_M365": (W, "An Intune / device-registration record still points at Microsoft."),
-    "MSOID_M365": (W, "The msoid CNAME still points at Microsoft."),
-    "MX_GATEWAY": (W, "The MX points at a mail-security gateway that may relay into Microsoft 365."),
-    "MX_NONE": (W, "The domain has no MX record and no address: it cannot receive mail."),
-    "MX_NONE_IMPLICIT": (W, "The domain has no MX record; mail falls back to its A/AAAA address."),
-    "LOOKUP_FAILED": (W, "A lookup failed, so that record could not be checked."),  # or U: see above
-    "NS_CHILD_STALE": (W, "The zone's own NS records still name Microsoft 365 servers; the parent does not."),
-    "NS_MISMATCH": (W, "The parent's NS set and the zone's own NS set differ."),
-    "NS_LAME": (W, "A delegated server does not answer authoritatively for the zone."),
-    "NS_UNREACHABLE": (W, "A delegated server never answers."),  # unknown under --mode authoritative
-    "CACHE_PENDING": (W, "Caches may still hold the old Microsoft 365 answers (see safe_after)."),
-    # Facts worth knowing.
-    "MX_NULL": (INFO, "The domain publishes a null MX (RFC 7505): it receives no mail on purpose."),
-    "SUBDOMAIN_INPUT": (INFO, "The name checked is a subdomain of a registered domain."),
-    "SERIAL_MISMATCH": (INFO, "The authoritative servers serve different SOA serials."),
-    "AUTHORITATIVE_SKIPPED": (
-        INFO,
-        "No authoritative server could be reached; the verdict rests on the resolver.",
-    ),
-    "OUT_OF_ZONE": (INFO, "A name outside the zone file (--zone-file) was not looked up."),
-    # Could not tell.
-    "DOMAIN_NXDOMAIN": (U, "The domain does not exist (NXDOMAIN)."),
-    "INPUT_INVALID": (U, "The input is not a domain name that can be checked."),
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    severity: Severity
+    topic: Topic
+    summary: str  # one line for the README's table and --help; a message id
+    also: tuple[Severity, ...] = ()  # other severities a rule may give it
+    why_also: str = ""  # when it takes them (for the README)
+
+
+CODES: dict[str, Code] = {
+    c.code: c
+    for c in (
+        # Mail still flows to, or DNS is still served by, Microsoft 365.
+        Code("MX_M365", B, Topic.MAIL, N_("An MX record points at Exchange Online.")),
+        Code("MX_CNAME_M365", B, Topic.MAIL, N_("An MX host is a CNAME to Exchange Online.")),
+        Code(
+            "MX_INCONSISTENT",
+            B,
+            Topic.MAIL,
+            N_(
+                "Some authoritative servers (or the resolver) still return a Microsoft 365 MX and others do not."
+            ),
+        ),
+        Code("NS_M365", B, Topic.DNS, N_("Microsoft 365 hosts the zone's DNS (NS records at Microsoft).")),
+        Code(
+            "NS_PARENT_M365",
+            B,
+            Topic.DNS,
+            N_("The registry (parent zone) still delegates the domain to Microsoft 365 name servers."),
+        ),
+        # Leftovers: removal may fail or services may misbehave, but mail is not lost.
+        Code("SPF_M365", W, Topic.LEFTOVER, N_("The SPF record still authorises Microsoft 365 to send.")),
+        Code("AUTODISCOVER_M365", W, Topic.LEFTOVER, N_("Autodiscover still points at Exchange Online.")),
+        Code("DKIM_M365", W, Topic.LEFTOVER, N_("A DKIM selector is still a CNAME to Microsoft 365.")),
+        Code(
+            "VERIFY_TXT_M365",
+            W,
+            Topic.LEFTOVER,
+            N_("A Microsoft 365 domain-verification TXT record remains."),
+        ),
+        Code(
+            "VERIFY_MX_M365", W, Topic.LEFTOVER, N_("A Microsoft 365 domain-verification MX record remains.")
+        ),
+        Code(
+            "SIP_M365",
+            W,
+            Topic.LEFTOVER,
+            N_("A Skype for Business / Teams record still points at Microsoft."),
+        ),
+        Code(
+            "MDM_M365",
+            W,
+            Topic.LEFTOVER,
+            N_("An Intune / device-registration record still points at Microsoft."),
+        ),
+        Code("MSOID_M365", W, Topic.LEFTOVER, N_("The msoid CNAME still points at Microsoft.")),
+        Code(
+            "MX_GATEWAY",
+            W,
+            Topic.MAIL,
+            N_("The MX points at a mail-security gateway that may relay into Microsoft 365."),
+        ),
+        Code(
+            "MX_NONE",
+            W,
+            Topic.MAIL,
+            N_("The domain has no MX record and no address: it cannot receive mail."),
+        ),
+        Code(
+            "MX_NONE_IMPLICIT",
+            W,
+            Topic.MAIL,
+            N_("The domain has no MX record; mail falls back to its A/AAAA address."),
+        ),
+        Code(
+            "LOOKUP_FAILED",
+            W,
+            Topic.RECORD,
+            N_("A lookup failed, so that record could not be checked."),
+            also=(U,),
+            why_also=N_("unknown when the failed lookup decides where mail goes (MX, NS, the delegation)"),
+        ),
+        Code(
+            "NS_CHILD_STALE",
+            W,
+            Topic.DNS,
+            N_("The zone's own NS records still name Microsoft 365 servers; the parent does not."),
+        ),
+        Code(
+            "NS_MISMATCH",
+            W,
+            Topic.DNS,
+            N_("The parent's NS set and the zone's own NS set differ."),
+            also=(U,),
+            why_also=N_("unknown with --mode authoritative when the parent returned no delegation"),
+        ),
+        Code("NS_LAME", W, Topic.DNS, N_("A delegated server does not answer authoritatively for the zone.")),
+        Code(
+            "NS_UNREACHABLE",
+            W,
+            Topic.DNS,
+            N_("A delegated server never answers."),
+            also=(U,),
+            why_also=N_("unknown with --mode authoritative"),
+        ),
+        Code(
+            "CACHE_PENDING",
+            W,
+            Topic.TIMING,
+            N_("Caches may still hold the old Microsoft 365 answers (see safe_after)."),
+        ),
+        # Facts worth knowing.
+        Code(
+            "MX_NULL",
+            INFO,
+            Topic.MAIL,
+            N_("The domain publishes a null MX (RFC 7505): it receives no mail on purpose."),
+        ),
+        Code(
+            "SUBDOMAIN_INPUT",
+            INFO,
+            Topic.INPUT,
+            N_("The name checked is a subdomain of a registered domain."),
+        ),
+        Code(
+            "SERIAL_MISMATCH", INFO, Topic.DNS, N_("The authoritative servers serve different SOA serials.")
+        ),
+        Code(
+            "AUTHORITATIVE_SKIPPED",
+            INFO,
+            Topic.DNS,
+            N_("No authoritative server could be reached; the verdict rests on the resolver."),
+        ),
+        Code(
+            "OUT_OF_ZONE",
+            INFO,
+            Topic.INPUT,
+            N_("A name outside the zone file (--zone-file) was not looked up."),
+        ),
+        # Could not tell.
+        Code("DOMAIN_NXDOMAIN", U, Topic.INPUT, N_("The domain does not exist (NXDOMAIN).")),
+        Code("INPUT_INVALID", U, Topic.INPUT, N_("The input is not a domain name that can be checked.")),
+    )
 }
+
+# LOOKUP_FAILED is about the record that failed: the record type says which part of the move it concerns.
+_TOPIC_OF_TYPE = {"MX": Topic.MAIL, "NS": Topic.DNS, "SOA": Topic.DNS, "DS": Topic.DNS, "DNSKEY": Topic.DNS}
 
 
 def severity_of(code: str) -> Severity:
-    return CODES[code][0]
+    return CODES[code].severity
+
+
+def topic_of(f: Finding) -> Topic:
+    """What a finding is about; for LOOKUP_FAILED, the failed record's (MX -> mail, NS -> DNS, else leftover).
+
+    A LOOKUP_FAILED without a record (the check itself failed) is about mail: the most conservative reading."""
+    topic = CODES[f.code].topic
+    if topic is not Topic.RECORD:
+        return topic
+    if f.record is None:
+        return Topic.MAIL
+    return _TOPIC_OF_TYPE.get(f.record.type, Topic.MAIL if f.severity is U else Topic.LEFTOVER)
 
 
 def finding(
     code: str,
-    message: str,
-    remediation: str = "",
+    *,
+    variant: str | None = None,
     record: Record | None = None,
     cloud: str | None = None,
     severity: Severity | None = None,
+    **args: Any,
 ) -> Finding:
-    """A finding with its code's severity (or `severity`, for LOOKUP_FAILED and NS_UNREACHABLE)."""
-    return Finding(code, severity or CODES[code][0], message, remediation, record, cloud)
+    """A finding: its code's severity (or `severity`, one its row allows), and the arguments of its message."""
+    row = CODES[code]
+    if severity is not None and severity is not row.severity and severity not in row.also:
+        raise ValueError(f"{code} cannot be {severity}")
+    return Finding(
+        code,
+        severity or row.severity,
+        tuple(args.items()),
+        record=record,
+        cloud=cloud,
+        variant=variant,
+    )

@@ -15,8 +15,6 @@ from dnscheck.codes import finding
 from dnscheck.fingerprints import match_host
 from dnscheck.models import Answered, Delegation, Finding, Lookup, Record, ServerView, Severity, Undetermined
 
-_NS_FIX = "Change the NS delegation at the registrar to the new DNS host, after every record (MX first) exists there."
-
 
 @dataclass(frozen=True)
 class DelegationFindings:
@@ -25,33 +23,52 @@ class DelegationFindings:
     m365_records: tuple[Record, ...]
 
 
+@dataclass(frozen=True)
+class _View:
+    """What the rules share: the delegation, the NS sets on each side, and the servers that answered for the zone."""
+
+    d: Delegation
+    required: bool
+    parent_hosts: set[str]
+    child_ns: list[Record]
+    authoritative: list[ServerView]
+
+    @property
+    def child_hosts(self) -> set[str]:
+        return {r.target for r in self.child_ns if r.target}
+
+
 def classify_delegation(
     d: Delegation, resolver_mx: Lookup, required: bool, resolver_ns: Lookup | None = None
 ) -> DelegationFindings:
+    if d.failure:
+        return DelegationFindings((_probe_failed(d, required),), False, ())
+    view = _view(d, required, resolver_ns)
     out: list[Finding] = []
     m365: list[Record] = []
-    if d.failure:
-        if required:
-            out.append(
-                finding(
-                    "LOOKUP_FAILED",
-                    f"Authoritative probing failed: {d.failure}.",
-                    "Allow outbound DNS (port 53) to the domain's servers, or use --mode resolver.",
-                    severity=Severity.UNKNOWN,
-                )
-            )
-        else:
-            out.append(
-                finding(
-                    "AUTHORITATIVE_SKIPPED",
-                    f"Authoritative servers not asked: {d.failure}. "
-                    "The verdict rests on the resolver's view alone.",
-                    "Run from a network with outbound DNS to see the parent's delegation and every server.",
-                )
-            )
-        return DelegationFindings(tuple(out), False, ())
+    out += _no_delegation(view)
+    found, records = _m365_servers(view)
+    out += found
+    m365 += records
+    out += _ns_sets_differ(view)
+    out += _servers(d, required)
+    found, records = _mx_consistency(d, resolver_mx)
+    out += found
+    m365 += records
+    out += _serials(view)
+    if required and not view.authoritative:
+        out.append(finding("LOOKUP_FAILED", variant="no_authoritative", severity=Severity.UNKNOWN))
+    parent_m365 = any(match_host("ns", h) for h in view.parent_hosts)
+    return DelegationFindings(tuple(out), bool(view.parent_hosts) and not parent_m365, tuple(m365))
 
-    parent_hosts = {r.target for r in d.parent_ns if r.target}
+
+def _probe_failed(d: Delegation, required: bool) -> Finding:
+    if required:
+        return finding("LOOKUP_FAILED", variant="probe", severity=Severity.UNKNOWN, reason=d.failure)
+    return finding("AUTHORITATIVE_SKIPPED", reason=d.failure)
+
+
+def _view(d: Delegation, required: bool, resolver_ns: Lookup | None) -> _View:
     authoritative = [v for v in d.servers if v.reachable and v.authoritative]
     child_ns = _dedupe(
         r for v in authoritative if isinstance(v.ns, Answered) for r in v.ns.records if r.type == "NS"
@@ -60,88 +77,62 @@ def classify_delegation(
         # No server answered for the zone itself: its NS RRset is known only from the resolver. Never let the
         # parent's view drop what the resolver saw (that would withdraw NS_M365 without NS_CHILD_STALE).
         child_ns = [r for r in resolver_ns.records if r.type == "NS"]
-    child_hosts = {r.target for r in child_ns if r.target}
+    parent_hosts = {r.target for r in d.parent_ns if r.target}
+    return _View(d, required, parent_hosts, child_ns, authoritative)
 
-    if not parent_hosts:
-        sev = Severity.UNKNOWN if required else Severity.WARNING
-        out.append(
-            finding(
-                "NS_MISMATCH",
-                f"The parent zone {d.parent} returned no delegation for {d.zone}.",
-                "Check the delegation at the registrar.",
-                severity=sev,
-            )
-        )
+
+def _no_delegation(view: _View) -> list[Finding]:
+    if view.parent_hosts:
+        return []
+    sev = Severity.UNKNOWN if view.required else Severity.WARNING
+    return [
+        finding("NS_MISMATCH", variant="no_delegation", severity=sev, parent=view.d.parent, zone=view.d.zone)
+    ]
+
+
+def _m365_servers(view: _View) -> tuple[list[Finding], list[Record]]:
+    """The parent still delegating to Microsoft 365 (blocked), or only the zone's own NS RRset naming it."""
+    d = view.d
     parent_m365 = [r for r in d.parent_ns if match_host("ns", r.target or "")]
-    child_m365 = [r for r in child_ns if match_host("ns", r.target or "")]
     if parent_m365:
-        m365 += parent_m365
         names = ", ".join(r.target or "" for r in parent_m365)
-        out.append(
-            finding(
-                "NS_PARENT_M365",
-                f"The parent zone {d.parent} delegates {d.zone} to {names} (Microsoft 365), whatever the "
-                "zone's own records say. Until the delegation moves, an MX change made at another DNS host "
-                "has no effect.",
-                _NS_FIX,
-                parent_m365[0],
-                _ns_cloud(parent_m365[0]),
-            )
+        f = finding(
+            "NS_PARENT_M365",
+            record=parent_m365[0],
+            cloud=_ns_cloud(parent_m365[0]),
+            parent=d.parent,
+            zone=d.zone,
+            names=names,
         )
-    elif child_m365 and parent_hosts:
-        m365 += child_m365
+        return [f], parent_m365
+    child_m365 = [r for r in view.child_ns if match_host("ns", r.target or "")]
+    if child_m365 and view.parent_hosts:
         names = ", ".join(r.target or "" for r in child_m365)
-        out.append(
-            finding(
-                "NS_CHILD_STALE",
-                f"The zone's own NS RRset still names {names}, but the parent no longer delegates there.",
-                "Update the NS records inside the zone at the new DNS host to match the delegation.",
-                child_m365[0],
-            )
-        )
+        return [finding("NS_CHILD_STALE", record=child_m365[0], names=names)], child_m365
+    return [], []
 
-    # Differences among the other servers. A side made only of Microsoft servers is already reported above.
-    parent_other = {h for h in parent_hosts if not match_host("ns", h)}
-    child_other = {h for h in child_hosts if not match_host("ns", h)}
-    if parent_other and child_other:
-        at_parent = sorted(parent_other - child_other)
-        at_child = sorted(child_other - parent_other)
-        if at_parent or at_child:
-            parts = ([f"only at the parent: {', '.join(at_parent)}"] if at_parent else []) + (
-                [f"only in the zone: {', '.join(at_child)}"] if at_child else []
-            )
-            out.append(
-                finding(
-                    "NS_MISMATCH",
-                    f"The parent's and the zone's NS sets differ ({'; '.join(parts)}).",
-                    "Make the NS records in the zone and at the registrar the same.",
-                )
-            )
 
-    out += _servers(d, required)
-    found, records = _mx_consistency(d, resolver_mx)
-    out += found
-    m365 += records
-    serials = sorted({s for v in authoritative if (s := v.serial) is not None})
-    if len(serials) > 1:
-        per = ", ".join(f"{v.name} ({v.address}) {v.serial}" for v in authoritative)
-        out.append(
-            finding(
-                "SERIAL_MISMATCH",
-                f"The servers serve different SOA serials: {per}.",
-                "A secondary may not have transferred the latest zone yet.",
-            )
-        )
-    if required and not authoritative:
-        out.append(
-            finding(
-                "LOOKUP_FAILED",
-                "No server answered authoritatively for the zone.",
-                "Check the delegation and the servers.",
-                severity=Severity.UNKNOWN,
-            )
-        )
-    return DelegationFindings(tuple(out), bool(parent_hosts) and not parent_m365, tuple(m365))
+def _ns_sets_differ(view: _View) -> list[Finding]:
+    """Differences among the other servers. A side made only of Microsoft servers is already reported."""
+    parent_other = {h for h in view.parent_hosts if not match_host("ns", h)}
+    child_other = {h for h in view.child_hosts if not match_host("ns", h)}
+    if not (parent_other and child_other):
+        return []
+    at_parent = sorted(parent_other - child_other)
+    at_child = sorted(child_other - parent_other)
+    if not (at_parent or at_child):
+        return []
+    return [
+        finding("NS_MISMATCH", at_parent=", ".join(at_parent) or "-", at_child=", ".join(at_child) or "-")
+    ]
+
+
+def _serials(view: _View) -> list[Finding]:
+    serials = {s for v in view.authoritative if (s := v.serial) is not None}
+    if len(serials) < 2:
+        return []
+    per = ", ".join(f"{v.name} ({v.address}) {v.serial}" for v in view.authoritative)
+    return [finding("SERIAL_MISMATCH", serials=per)]
 
 
 def _servers(d: Delegation, required: bool) -> list[Finding]:
@@ -156,33 +147,38 @@ def _servers(d: Delegation, required: bool) -> list[Finding]:
             out.append(
                 finding(
                     "NS_UNREACHABLE",
-                    f"{host} ({_addrs(views)}) never answered: {why}.",
-                    "Fix or remove this server from the delegation and the zone's NS records.",
-                    Record(d.zone, "NS", host),
+                    record=Record(d.zone, "NS", host),
                     severity=Severity.UNKNOWN if required else None,
+                    host=host,
+                    addresses=_addrs(views),
+                    reason=why,
                 )
             )
             continue
         lame = [v for v in reachable if not v.authoritative]
         if lame:
-            why = _lame_reason(lame[0])
+            variant, why = _lame_reason(lame[0])
             out.append(
                 finding(
                     "NS_LAME",
-                    f"{host} ({_addrs(lame)}) is lame for {d.zone}: {why}.",
-                    "Configure the zone on this server, or remove it from the delegation.",
-                    Record(d.zone, "NS", host),
+                    variant=variant,
+                    record=Record(d.zone, "NS", host),
+                    host=host,
+                    addresses=_addrs(lame),
+                    zone=d.zone,
+                    reason=why,
                 )
             )
     return out
 
 
-def _lame_reason(v: ServerView) -> str:
+def _lame_reason(v: ServerView) -> tuple[str | None, str]:
+    """The catalogue variant and the reason (data) for a lame server."""
     if isinstance(v.soa, Undetermined):
-        return v.soa.reason
+        return None, v.soa.reason
     if not v.soa.aa:
-        return "answers without the AA flag"
-    return "no SOA for the zone"
+        return "no_aa", ""
+    return "no_soa", ""
 
 
 def _mx_consistency(d: Delegation, resolver_mx: Lookup) -> tuple[list[Finding], list[Record]]:
@@ -200,22 +196,16 @@ def _mx_consistency(d: Delegation, resolver_mx: Lookup) -> tuple[list[Finding], 
     if not stale or not fresh:
         return [], []
     records = [r for v in stale for r in v[2]]
-    msg = (
-        f"{', '.join(v[0] for v in stale)} still return{'s' if len(stale) == 1 else ''} the Microsoft 365 MX "
-        f"{records[0].value}; {', '.join(v[0] for v in fresh)} do not. Some senders will still deliver to "
-        "Microsoft 365."
-    )
     fp = match_host("mx", records[0].target or "")
-    return [
-        finding(
-            "MX_INCONSISTENT",
-            msg,
-            "Make every server serve the new zone (check zone transfers to "
-            "secondaries), then wait for the MX TTL.",
-            records[0],
-            fp.cloud if fp else None,
-        )
-    ], records
+    f = finding(
+        "MX_INCONSISTENT",
+        record=records[0],
+        cloud=fp.cloud if fp else None,
+        value=records[0].value,
+        stale=", ".join(v[0] for v in stale),
+        fresh=", ".join(v[0] for v in fresh),
+    )
+    return [f], records
 
 
 def _ns_cloud(rec: Record) -> str | None:

@@ -16,6 +16,15 @@ class Severity(enum.StrEnum):
     WARNING = "warning"
     INFO = "info"
 
+    @property
+    def rank(self) -> int:
+        """Higher is worse: the order findings are listed in, and the one the verdict follows."""
+        return self.verdict.rank
+
+    @property
+    def verdict(self) -> Verdict:
+        return _VERDICT_OF[self]
+
 
 class Verdict(enum.StrEnum):
     SAFE = "safe"
@@ -37,9 +46,30 @@ _EXIT = {Verdict.SAFE: 0, Verdict.WARNING: 1, Verdict.BLOCKED: 2, Verdict.UNKNOW
 _RANK = {Verdict.SAFE: 0, Verdict.WARNING: 1, Verdict.UNKNOWN: 2, Verdict.BLOCKED: 3}
 
 
+_VERDICT_OF = {
+    Severity.BLOCKED: Verdict.BLOCKED,
+    Severity.UNKNOWN: Verdict.UNKNOWN,
+    Severity.WARNING: Verdict.WARNING,
+    Severity.INFO: Verdict.SAFE,
+}
+
+
 def worst(verdicts: Any) -> Verdict:
-    """The worst of several verdicts (SAFE when there are none)."""
+    """The worst of several verdicts (SAFE when there are none: see `run_verdict` for a whole run)."""
     return max(verdicts, key=lambda v: v.rank, default=Verdict.SAFE)
+
+
+def run_verdict(verdicts: Any) -> Verdict:
+    """The verdict of a whole run: the worst of its results, and UNKNOWN when it checked nothing.
+
+    An empty run (no domain, or only comments in --input) proves nothing: it must never read as safe."""
+    items = list(verdicts)
+    return worst(items) if items else Verdict.UNKNOWN
+
+
+def by_severity(findings: Any) -> list[Any]:
+    """Findings worst first (blocked, unknown, warning, info), keeping their order within a severity."""
+    return sorted(findings, key=lambda f: -f.severity.rank)
 
 
 @dataclass(frozen=True)
@@ -114,12 +144,36 @@ Lookup = Answered | Undetermined
 
 @dataclass(frozen=True)
 class Finding:
+    """A stable code plus the arguments of its message. The words are rendered from the catalogue
+    (`dnscheck.catalogue`) in the current language each time `message` or `remediation` is read."""
+
     code: str
     severity: Severity
-    message: str
-    remediation: str = ""
+    args: tuple[tuple[str, Any], ...] = ()
     record: Record | None = None
     cloud: str | None = None
+    variant: str | None = None  # which message of the code's catalogue entries
+
+    @property
+    def key(self) -> str:
+        """The catalogue key: the code, or CODE.variant."""
+        return f"{self.code}.{self.variant}" if self.variant else self.code
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        return dict(self.args)
+
+    @property
+    def message(self) -> str:
+        from dnscheck.catalogue import message
+
+        return message(self)
+
+    @property
+    def remediation(self) -> str:
+        from dnscheck.catalogue import remediation
+
+        return remediation(self)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -127,6 +181,7 @@ class Finding:
             "severity": self.severity.value,
             "message": self.message,
             "remediation": self.remediation,
+            "args": {k: v for k, v in self.args},
             "record": self.record.as_dict() if self.record else None,
         }
 

@@ -7,18 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from dnscheck.models import Finding, Severity, Verdict, worst
-
-_OF = {
-    Severity.BLOCKED: Verdict.BLOCKED,
-    Severity.UNKNOWN: Verdict.UNKNOWN,
-    Severity.WARNING: Verdict.WARNING,
-    Severity.INFO: Verdict.SAFE,
-}
+from dnscheck.models import Finding, Verdict, worst
 
 
 def verdict_of(findings: Iterable[Finding], decisive: bool) -> Verdict:
-    verdict = worst(_OF[f.severity] for f in findings)
+    verdict = worst(f.severity.verdict for f in findings)
     if not decisive and verdict.rank < Verdict.UNKNOWN.rank:
         return Verdict.UNKNOWN
     return verdict

@@ -57,7 +57,7 @@ def test_every_m365_name_kind_has_fingerprints() -> None:
 
 def test_blocking_codes_only_for_mail_routing_and_dns_hosting() -> None:
     for fp in FINGERPRINTS:
-        if CODES[fp.code][0] is Severity.BLOCKED:
+        if CODES[fp.code].severity is Severity.BLOCKED:
             assert fp.kind in ("mx", "ns"), fp
 
 

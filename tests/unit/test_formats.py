@@ -15,6 +15,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
+from dnscheck.catalogue import MESSAGES, Message
 from dnscheck.formats import FORMATS, Format, Summary, get_format
 from dnscheck.models import Finding, Record, Result, SeenRecord, Severity, Verdict
 
@@ -24,8 +25,12 @@ NAGIOS_LINE = re.compile(r"^DNSCHECK (OK|WARNING|CRITICAL|UNKNOWN) - ([^|\n]+?)(
 PERFDATA_ITEM = re.compile(r"^('[^'=]+'|[^'= ]+)=(-?[0-9.]+)(s|ms|%|B|c)?(;[0-9.:~@-]*){0,4}$")
 
 
+# Findings whose rendered message is exactly the given text, so the formats' escaping can be tested on it.
+MESSAGES["*.verbatim"] = Message("{text}", "fix it")
+
+
 def finding(code: str, severity: Severity, message: str = "msg", record: Record | None = None) -> Finding:
-    return Finding(code, severity, message, "fix it", record)
+    return Finding(code, severity, (("text", message),), record, None, "verbatim")
 
 
 def result(domain: str | None, verdict: Verdict, *findings: Finding, input: str | None = None) -> Result:

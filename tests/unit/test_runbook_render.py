@@ -19,10 +19,12 @@ HOSTILE = "v=spf1 include:spf.protection.outlook.com | **bold** `tick` \x1b[31mr
 
 def blocked() -> Result:
     findings = (
-        Finding("MX_M365", Severity.BLOCKED, "MX is Exchange Online.", "Change the MX.",
-                Record("contoso.com", "MX", "0 contoso-com.mail.protection.outlook.com")),
-        Finding("SPF_M365", Severity.WARNING, "SPF includes Exchange Online.", "Remove the include.",
-                Record("contoso.com", "TXT", HOSTILE)),
+        Finding("MX_M365", Severity.BLOCKED, (("value", "0 contoso-com.mail.protection.outlook.com"),
+                                              ("service", "Exchange Online")),
+                Record("contoso.com", "MX", "0 contoso-com.mail.protection.outlook.com"), "worldwide", "mx"),
+        Finding("SPF_M365", Severity.WARNING, (("name", "contoso.com"), ("type", "TXT"), ("value", HOSTILE),
+                                               ("service", "Exchange Online")),
+                Record("contoso.com", "TXT", HOSTILE), "worldwide", "name"),
     )
     return Result("contoso.com", "contoso.com", "contoso.com", Verdict.BLOCKED, "worldwide", findings)
 

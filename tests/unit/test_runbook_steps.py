@@ -37,14 +37,14 @@ RECORDS = {
 def finding(code: str, domain: str, severity: Severity | None = None) -> Finding:
     rtype, value = RECORDS.get(code, ("TXT", ""))
     record = Record(domain, rtype, value)
-    return Finding(code, severity or CODES[code][0], f"{code} seen", f"fix {code}", record)
+    return Finding(code, severity or CODES[code].severity, (), record)
 
 
 def result(domain: str, verdict: str, *codes: str, unknown: str = "") -> Result:
     findings = [finding(c, domain) for c in codes]
     if unknown:
         failed = Record(domain, "MX", "")
-        findings.append(Finding("LOOKUP_FAILED", Severity.UNKNOWN, unknown, "retry", failed))
+        findings.append(Finding("LOOKUP_FAILED", Severity.UNKNOWN, (("reason", unknown),), failed, None, "crashed"))
     return Result(domain, domain, domain, Verdict(verdict), None, tuple(findings))
 
 
@@ -72,7 +72,7 @@ def test_everything_still_at_m365() -> None:
     assert book.exit_code == 2
     mx = book.step("update-mx")
     assert [(i.code, i.record.value) for i in mx.items] == [("MX_M365", RECORDS["MX_M365"][1])]
-    assert mx.items[0].change == "fix MX_M365"
+    assert mx.items[0].change == "Change the MX record at the DNS host to the new mail provider's servers."
     assert "change-ns" in mx.detail and "no effect" in mx.detail
 
 
@@ -101,7 +101,7 @@ def test_every_mx_code_requires_update_mx(code: str) -> None:
 
 @pytest.mark.parametrize("code", sorted(NS_AT_M365))
 def test_every_ns_code_requires_change_ns(code: str) -> None:
-    verdict = "warning" if CODES[code][0] is Severity.WARNING else "blocked"
+    verdict = "warning" if CODES[code].severity is Severity.WARNING else "blocked"
     book = build([result("contoso.com", verdict, code)], FACTS, ARTICLE)
     ns = book.step("change-ns")
     assert ns.status is Status.ACTION

@@ -12,7 +12,7 @@ from dnscheck.verdict import verdict_of
 
 
 def f(severity: Severity) -> Finding:
-    return Finding("X", severity, "m")
+    return Finding("X", severity)
 
 
 B, U, W, N = Severity.BLOCKED, Severity.UNKNOWN, Severity.WARNING, Severity.INFO  # N: iNfo

@@ -32,7 +32,7 @@ def res(verdict: Verdict, *records: Record, findings: tuple[Finding, ...] = (), 
 
 
 def f(code: str, sev: Severity, record: Record | None = None) -> Finding:
-    return Finding(code, sev, code.lower(), "", record)
+    return Finding(code, sev, (), record)
 
 
 BLOCKED = res(Verdict.BLOCKED, OLD_MX, SPF, findings=(f("MX_M365", Severity.BLOCKED, OLD_MX),

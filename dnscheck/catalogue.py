@@ -1,0 +1,267 @@
+"""The words of every finding: message and remediation templates, keyed by code (or CODE.variant).
+
+Templates are English message ids (`N_`), translated when rendered, then filled with the finding's arguments
+(`str.format`). Arguments are data (names, numbers, reasons), never sentences. Lookup order for the message:
+"CODE.variant", then "*.variant" (a shape shared by several codes, such as a fingerprint hit on an MX), then
+"CODE". The remediation is the first entry of that order that has one, else the code's own.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from typing import Any
+
+from dnscheck.clouds import cloud_name
+from dnscheck.i18n import N_, _
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str
+    fix: str | None = None  # None: take the code's own remediation
+
+
+_MX_FIX = N_("Change the MX record at the DNS host to the new mail provider's servers.")
+_NS_FIX = N_(
+    "Create MX and every other record at the new DNS host first, then change the NS delegation at the registrar."
+)
+_RETRY = N_("Re-run the check, or use --resolver to ask another resolver.")
+_NO_MX_FIX = N_(
+    "Publish an MX record for the new mail provider, or a null MX (0 .) if the domain takes no mail."
+)
+
+MESSAGES: dict[str, Message] = {
+    # --- shapes shared by the fingerprint hits (the code gives the remediation) ---
+    "*.mx": Message(N_("MX {value} is {service} ({cloud}).")),
+    "*.mx_cname": Message(N_("MX host {host} is a CNAME to {target} ({service}).")),
+    "*.ns": Message(
+        N_(
+            "NS {names}: {service} serves the zone {zone}. Until the NS delegation moves, an MX change made at "
+            "another DNS host has no effect."
+        )
+    ),
+    "*.spf": Message(N_("SPF record includes {service} ({cloud}).")),
+    "*.text": Message(N_("Microsoft 365 domain-verification TXT record.")),
+    "*.name": Message(N_("{name} {type} {value}: {service} ({cloud}).")),
+    # --- mail ---
+    "MX_M365": Message(N_("An MX record points at Exchange Online."), _MX_FIX),
+    "MX_CNAME_M365": Message(
+        N_("An MX host is a CNAME to Exchange Online."),
+        N_("Point the MX at the new mail provider's host, or change the CNAME at the MX host's DNS."),
+    ),
+    "MX_INCONSISTENT": Message(
+        N_(
+            "Still returning the Microsoft 365 MX {value}: {stale}. Not returning it: {fresh}. "
+            "Some senders will still deliver to Microsoft 365."
+        ),
+        N_(
+            "Make every server serve the new zone (check zone transfers to secondaries), then wait for the MX TTL."
+        ),
+    ),
+    "MX_GATEWAY": Message(
+        N_("MX {value} is a {service} gateway; it may relay into Microsoft 365."),
+        N_(
+            "Check where the gateway delivers: if its outbound route is Exchange Online, change the route before "
+            "removing the domain."
+        ),
+    ),
+    "MX_NONE": Message(N_("{domain} has no MX record and no address: it cannot receive mail."), _NO_MX_FIX),
+    "MX_NONE_IMPLICIT": Message(
+        N_("{domain} has no MX record; senders fall back to its address {address}."), _NO_MX_FIX
+    ),
+    "MX_NULL": Message(N_("{domain} publishes a null MX (RFC 7505)."), ""),
+    "MX_NULL.mixed": Message(
+        N_(
+            "{domain} publishes a null MX (RFC 7505). It is mixed with other MX records, which RFC 7505 forbids; "
+            "senders use those."
+        ),
+        N_("Remove the other MX records or the null MX."),
+    ),
+    # --- DNS hosting and the delegation ---
+    "NS_M365": Message(N_("Microsoft 365 hosts the zone's DNS (NS records at Microsoft)."), _NS_FIX),
+    "NS_PARENT_M365": Message(
+        N_(
+            "The parent zone {parent} delegates {zone} to {names} (Microsoft 365), whatever the zone's own "
+            "records say. Until the delegation moves, an MX change made at another DNS host has no effect."
+        ),
+        N_(
+            "Change the NS delegation at the registrar to the new DNS host, after every record (MX first) "
+            "exists there."
+        ),
+    ),
+    "NS_CHILD_STALE": Message(
+        N_("The zone's own NS RRset still names {names}, but the parent no longer delegates there."),
+        N_("Update the NS records inside the zone at the new DNS host to match the delegation."),
+    ),
+    "NS_MISMATCH": Message(
+        N_(
+            "The parent's and the zone's NS sets differ "
+            "(only at the parent: {at_parent}; only in the zone: {at_child})."
+        ),
+        N_("Make the NS records in the zone and at the registrar the same."),
+    ),
+    "NS_MISMATCH.no_delegation": Message(
+        N_("The parent zone {parent} returned no delegation for {zone}."),
+        N_("Check the delegation at the registrar."),
+    ),
+    "NS_LAME": Message(
+        N_("{host} ({addresses}) is lame for {zone}: {reason}."),
+        N_("Configure the zone on this server, or remove it from the delegation."),
+    ),
+    "NS_LAME.no_aa": Message(N_("{host} ({addresses}) is lame for {zone}: it answers without the AA flag.")),
+    "NS_LAME.no_soa": Message(N_("{host} ({addresses}) is lame for {zone}: it has no SOA for the zone.")),
+    "NS_UNREACHABLE": Message(
+        N_("{host} ({addresses}) never answered: {reason}."),
+        N_("Fix or remove this server from the delegation and the zone's NS records."),
+    ),
+    "SERIAL_MISMATCH": Message(
+        N_("The servers serve different SOA serials: {serials}."),
+        N_("A secondary may not have transferred the latest zone yet."),
+    ),
+    "AUTHORITATIVE_SKIPPED": Message(
+        N_("Authoritative servers not asked: {reason}. The verdict rests on the resolver's view alone."),
+        N_("Run from a network with outbound DNS to see the parent's delegation and every server."),
+    ),
+    # --- leftovers ---
+    "SPF_M365": Message(
+        N_("The SPF record still authorises Microsoft 365 to send."),
+        N_("Remove the Microsoft 365 include from the SPF record (keep the new provider's)."),
+    ),
+    "AUTODISCOVER_M365": Message(
+        N_("Autodiscover still points at Exchange Online."),
+        N_("Delete the autodiscover CNAME, or point it at the new mail provider."),
+    ),
+    "DKIM_M365": Message(
+        N_("A DKIM selector is still a CNAME to Microsoft 365."),
+        N_("Delete the selector1/selector2 CNAMEs after disabling DKIM signing in Microsoft 365."),
+    ),
+    "VERIFY_TXT_M365": Message(
+        N_("A Microsoft 365 domain-verification TXT record remains."),
+        N_("Delete the verification record once the domain has been removed from Microsoft 365."),
+    ),
+    "VERIFY_MX_M365": Message(
+        N_("A Microsoft 365 domain-verification MX record remains."),
+        N_("Delete the verification record once the domain has been removed from Microsoft 365."),
+    ),
+    "SIP_M365": Message(
+        N_("A Skype for Business / Teams record still points at Microsoft."),
+        N_("Delete the Skype for Business / Teams SRV and CNAME records."),
+    ),
+    "MDM_M365": Message(
+        N_("An Intune / device-registration record still points at Microsoft."),
+        N_(
+            "Delete the enterpriseregistration / enterpriseenrollment CNAMEs once Intune no longer uses the domain."
+        ),
+    ),
+    "MSOID_M365": Message(N_("The msoid CNAME still points at Microsoft."), N_("Delete the msoid CNAME.")),
+    # --- timing ---
+    "CACHE_PENDING": Message(
+        N_("Caches may hold the old answers until {safe_after} ({seconds} s after the change)."),
+        N_("Wait until safe_after before removing the domain or cancelling."),
+    ),
+    # --- the input ---
+    "DOMAIN_NXDOMAIN": Message(
+        N_("{domain} does not exist (NXDOMAIN)."),
+        N_("Check the spelling, or whether the domain has expired."),
+    ),
+    "INPUT_INVALID": Message(
+        N_("{reason}"), N_("Give a registered domain name, e.g. contoso.com, an e-mail address or a URL.")
+    ),
+    "SUBDOMAIN_INPUT": Message(
+        N_("{domain} is a subdomain of {registered}; it is checked as given."),
+        N_("Check {registered} too if it was also added to Microsoft 365."),
+    ),
+    "OUT_OF_ZONE": Message(
+        N_("{name} lies outside the zone file and was not looked up."),
+        N_("Check it live once the zone is published."),
+    ),
+    # --- lookups that could not tell ---
+    "LOOKUP_FAILED": Message(N_("{type} lookup for {name} failed: {reason}."), _RETRY),
+    "LOOKUP_FAILED.mx": Message(
+        N_("{type} lookup for {name} failed: {reason}. Mail routing cannot be determined.")
+    ),
+    "LOOKUP_FAILED.ns": Message(
+        N_("{type} lookup for {name} failed: {reason}. Who hosts the zone's DNS cannot be determined.")
+    ),
+    "LOOKUP_FAILED.txt": Message(
+        N_("{type} lookup for {name} failed: {reason}. SPF and verification records could not be checked.")
+    ),
+    "LOOKUP_FAILED.address": Message(
+        N_(
+            "{type} lookup for {name} failed: {reason}. With no MX, mail would fall back to this address; "
+            "it could not be checked."
+        )
+    ),
+    "LOOKUP_FAILED.no_ns": Message(
+        N_("No NS records found for the zone holding {domain}."), N_("Check the delegation at the registrar.")
+    ),
+    "LOOKUP_FAILED.mx_ip": Message(
+        N_(
+            "MX {value} names an IP address, not a host name (RFC 5321 section 5.1): most senders ignore it, "
+            "some deliver to that address, and whose server it is cannot be checked."
+        ),
+        N_("Replace it with the mail server's host name."),
+    ),
+    "LOOKUP_FAILED.mx_cname": Message(
+        N_("CNAME of MX host {host} could not be followed: {reason}."),
+        N_("Re-run the check; if it persists, ask the MX host's DNS operator."),
+    ),
+    "LOOKUP_FAILED.name": Message(
+        N_("{name} could not be checked: {reason}."),
+        N_("Re-run the check; if it persists, look at this name at the DNS host."),
+    ),
+    "LOOKUP_FAILED.probe": Message(
+        N_("Authoritative probing failed: {reason}."),
+        N_("Allow outbound DNS (port 53) to the domain's servers, or use --mode resolver."),
+    ),
+    "LOOKUP_FAILED.no_authoritative": Message(
+        N_("No server answered authoritatively for the zone."), N_("Check the delegation and the servers.")
+    ),
+    "LOOKUP_FAILED.crashed": Message(
+        N_("The check failed: {reason}"), N_("Re-run with -v and report the traceback if it persists.")
+    ),
+}
+
+# Arguments that are keys to be named in the user's language when rendered.
+_NAMED: dict[str, Any] = {"cloud": cloud_name}
+
+
+def _entry(key: str, code: str, variant: str | None) -> list[Message]:
+    keys = [key] + ([f"*.{variant}"] if variant else []) + [code]
+    return [MESSAGES[k] for k in dict.fromkeys(keys) if k in MESSAGES]
+
+
+def _args(args: dict[str, Any]) -> dict[str, Any]:
+    return {k: (_NAMED[k](v) if k in _NAMED else v) for k, v in args.items()}
+
+
+def render(template: str, args: dict[str, Any]) -> str:
+    """Translate `template` and fill it. A missing argument never crashes a report: it shows as {name}."""
+    return string.Formatter().vformat(_(template), (), _Lenient(_args(args)))
+
+
+class _Lenient(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _arguments(f: Any) -> dict[str, Any]:
+    return {"cloud": f.cloud, **f.arguments}
+
+
+def message(f: Any) -> str:
+    entries = _entry(f.key, f.code, f.variant)
+    return render(entries[0].text, _arguments(f)) if entries else str(f.code)
+
+
+def remediation(f: Any) -> str:
+    for entry in _entry(f.key, f.code, f.variant):
+        if entry.fix is not None:
+            return render(entry.fix, _arguments(f)) if entry.fix else ""
+    return ""
+
+
+def fields(template: str) -> set[str]:
+    """The argument names a template uses (for the test that renders every entry)."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
