@@ -9,7 +9,6 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
-from datetime import datetime
 from typing import TextIO
 
 from dnscheck.check import Options
@@ -17,17 +16,12 @@ from dnscheck.collect import Source
 from dnscheck.errors import ConfigError
 from dnscheck.formats import get_format
 from dnscheck.formats.base import Summary
-from dnscheck.models import Result, Verdict
+from dnscheck.models import Result
 from dnscheck.progress import Progress
+from dnscheck.settings import CheckSettings, DnsSettings, OutputSettings
 
 
-def build_source(
-    resolvers: Iterable[str],
-    timeout: float,
-    zone_file: str | None,
-    domains: Iterable[str] = (),
-    per_server: int | None = None,
-) -> Source:
+def build_source(dns: DnsSettings, zone_file: str | None, domains: Iterable[str] = ()) -> Source:
     """A resolver source, or with `zone_file` a zone-file source whose origin, when the file has no $ORIGIN,
     is the first valid one of `domains`."""
     if zone_file:
@@ -38,14 +32,24 @@ def build_source(
         return ZoneFileSource(load_zone(zone_file, first), zone_file)
     from dnscheck.collect.resolver import ResolverSource, ServerLimit, make_resolver, parse_server
 
-    servers = [parse_server(r) for r in resolvers]
-    return ResolverSource(make_resolver(servers, timeout, ServerLimit(per_server) if per_server else None))
+    servers = [parse_server(r) for r in dns.resolvers]
+    limit = ServerLimit(dns.per_server) if dns.per_server else None
+    return ResolverSource(make_resolver(servers, dns.timeout, limit))
 
 
 def use_color(choice: str, out: TextIO) -> bool:
     if choice != "auto":
         return choice == "always"
     return out.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def terminal_width(out: TextIO) -> int | None:
+    """The columns to wrap human text to: the terminal's (at least 60), or None when not writing to one."""
+    if not out.isatty():
+        return None
+    import shutil
+
+    return max(60, shutil.get_terminal_size().columns)
 
 
 @contextlib.contextmanager
@@ -59,42 +63,31 @@ def open_output(path: str | None) -> Iterator[TextIO]:
         yield f
 
 
-def run_check(
-    *,
-    lines: Iterator[str],
-    zone_file: str | None,
-    resolvers: Iterable[str],
-    timeout: float,
-    concurrency: int,
-    fmt: str,
-    output: str | None,
-    color: str,
-    mode: str = "auto",
-    explain: bool = False,
-    changed_at: datetime | None = None,
-    per_server: int | None = None,
-    progress: bool = False,
-    total: int | None = None,
-    watch_state: str | None = None,
-) -> int:
+def run_check(settings: CheckSettings, lines: Iterator[str], total: int | None = None) -> int:
+    """Check every line and write the report; the run's exit code."""
     # Zone-file mode takes its domains as arguments: few enough to hold, and they may give the zone's origin.
+    zone_file = settings.zone_file
     source_lines: Iterable[str] = list(lines) if zone_file else lines
-    source = build_source(resolvers, timeout, zone_file, source_lines if zone_file else (), per_server)
+    source = build_source(settings.dns, zone_file, source_lines if zone_file else ())
     changed_at_for = None
-    if watch_state:
+    if settings.watch_state:
         from dnscheck.watch import WatchState
 
-        if not os.path.exists(watch_state):
+        if not os.path.exists(settings.watch_state):
             raise ConfigError(
-                f"--watch-state {watch_state}: no such file (write one with dnscheck watch --state)"
+                f"--watch-state {settings.watch_state}: no such file (write one with dnscheck watch --state)"
             )
-        changed_at_for = WatchState.load(watch_state).changed_at
+        changed_at_for = WatchState.load(settings.watch_state).changed_at
     options = Options(
-        timeout=timeout, mode=mode, explain=explain, changed_at=changed_at, changed_at_for=changed_at_for
+        timeout=settings.dns.timeout,
+        mode=settings.dns.mode,
+        explain=settings.explain,
+        changed_at=settings.changed_at,
+        changed_at_for=changed_at_for,
     )
-    bar = Progress(total, enabled=progress)
-    summary = asyncio.run(_run(source_lines, source, options, concurrency, fmt, output, color, bar))
-    return summary.worst.exit_code if summary.total else Verdict.UNKNOWN.exit_code
+    bar = Progress(total, enabled=settings.output.progress)
+    summary = asyncio.run(_run(source_lines, source, options, settings.dns.concurrency, settings.output, bar))
+    return summary.worst.exit_code
 
 
 async def _run(
@@ -102,9 +95,7 @@ async def _run(
     source: Source,
     options: Options,
     concurrency: int,
-    fmt: str,
-    output: str | None,
-    color: str,
+    output: OutputSettings,
     bar: Progress | None = None,
 ) -> Summary:
     from dnscheck.check import check
@@ -117,8 +108,8 @@ async def _run(
     runner = Runner(functools.partial(check, source=source, options=options), concurrency)
     summary = Summary()
     start = time.monotonic()
-    with open_output(output) as out:
-        formatter = get_format(fmt)(bar.guard(out), use_color(color, out))
+    with open_output(output.path) as out:
+        formatter = get_format(output.fmt)(bar.guard(out), use_color(output.color, out), terminal_width(out))
         formatter.begin()
         try:
             async for result in runner.run(lines, ordered=formatter.ordered):
@@ -133,18 +124,11 @@ async def _run(
     return summary
 
 
-def check_domains(
-    domains: list[str],
-    *,
-    zone_file: str | None,
-    resolvers: Iterable[str],
-    timeout: float,
-    mode: str = "auto",
-    concurrency: int = 50,
-) -> list[Result]:
+def check_domains(domains: list[str], dns: DnsSettings, zone_file: str | None = None) -> list[Result]:
     """Check a few domains; their results in input order. For commands built on the check (runbook)."""
-    source = build_source(resolvers, timeout, zone_file, domains)
-    return asyncio.run(check_all(domains, source, Options(timeout=timeout, mode=mode), concurrency))
+    source = build_source(dns, zone_file, domains)
+    options = Options(timeout=dns.timeout, mode=dns.mode)
+    return asyncio.run(check_all(domains, source, options, dns.concurrency))
 
 
 async def check_all(lines: Iterable[str], source: Source, options: Options, concurrency: int) -> list[Result]:

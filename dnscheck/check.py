@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,8 +12,9 @@ from dnscheck.classify import classify
 from dnscheck.codes import finding
 from dnscheck.collect import Source
 from dnscheck.collect.plan import collect
-from dnscheck.models import Result, Severity, Verdict
+from dnscheck.models import Result, Severity, Verdict, by_severity, iso
 from dnscheck.normalise import Invalid, Target
+from dnscheck.settings import Mode
 from dnscheck.ttl import safe_after, ttls_of
 from dnscheck.verdict import verdict_of
 
@@ -20,7 +22,7 @@ from dnscheck.verdict import verdict_of
 @dataclass(frozen=True)
 class Options:
     timeout: float = 10.0
-    mode: str = "auto"  # auto | resolver | authoritative
+    mode: Mode = Mode.AUTO
     explain: bool = False
     changed_at: datetime | None = None  # when the records were changed: gives safe_after
     changed_at_for: Callable[[str], datetime | None] | None = None  # per domain, e.g. from a watch state
@@ -33,41 +35,33 @@ async def check(target: Target, source: Source, options: Options) -> Result:
     )
     c = classify(obs, target.registered_domain)
     findings = list(c.findings)
-    extra: dict[str, object] = {"zone": obs.zone}
     ttls = ttls_of(obs)
-    extra["ttl"] = ttls.as_dict()
     changed_at = options.changed_at
     if changed_at is None and options.changed_at_for is not None:
         changed_at = options.changed_at_for(target.domain)
-    if changed_at is not None:
-        after = safe_after(changed_at, ttls)
-        extra["changed_at"] = _iso(changed_at)
-        extra["safe_after"] = _iso(after)
-        if datetime.now(UTC) < after:
-            findings.append(finding("CACHE_PENDING", safe_after=_iso(after), seconds=ttls.longest))
-    if obs.delegation is not None:
-        extra["delegation"] = obs.delegation.as_dict()
-    verdict = verdict_of(findings, c.decisive)
+    after = safe_after(changed_at, ttls) if changed_at is not None else None
+    if after is not None and datetime.now(UTC) < after:
+        findings.append(finding("CACHE_PENDING", safe_after=iso(after), seconds=ttls.longest))
     result = Result(
         input=target.input,
         domain=target.domain,
         registered_domain=target.registered_domain,
-        verdict=verdict,
+        verdict=verdict_of(findings, c.decisive),
         cloud=c.cloud,
-        findings=tuple(findings),
+        findings=tuple(by_severity(findings)),
         records=c.records,
         elapsed_ms=round((time.monotonic() - start) * 1000),
-        extra=extra,
+        zone=obs.zone,
+        ttl=ttls,
+        changed_at=changed_at,
+        safe_after=after,
+        delegation=obs.delegation,
     )
     if options.explain:
         from dnscheck.explain import explain
 
-        result.extra["explain"] = explain(obs, result, source.label)
+        result = dataclasses.replace(result, explain=tuple(explain(obs, result, source.label)))
     return result
-
-
-def _iso(t: datetime) -> str:
-    return t.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def invalid_result(item: Invalid) -> Result:
@@ -78,4 +72,6 @@ def invalid_result(item: Invalid) -> Result:
 def failed_result(target: Target, reason: str) -> Result:
     """A check that crashed: never lose the line, never call it safe."""
     f = finding("LOOKUP_FAILED", variant="crashed", severity=Severity.UNKNOWN, reason=reason)
-    return Result(target.input, target.domain, target.registered_domain, Verdict.UNKNOWN, None, (f,))
+    return Result(
+        target.input, target.domain, target.registered_domain, Verdict.UNKNOWN, None, (f,), complete=False
+    )

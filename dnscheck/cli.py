@@ -19,6 +19,7 @@ import click
 from dnscheck import __version__, options
 from dnscheck.errors import EXIT_INTERNAL, EXIT_USAGE, DnscheckError
 from dnscheck.formats import FORMATS
+from dnscheck.settings import CheckSettings, DnsSettings, OutputSettings
 
 EXIT_CODES_HELP = """\b
 Exit codes (the worst over all domains):
@@ -197,9 +198,6 @@ def _count(domains: tuple[str, ...], input_file: str | None) -> int | None:
     metavar="FILE",
     help="Check a BIND zone file (e.g. the zone planned at the new DNS host) instead of live DNS.",
 )
-@options.resolver
-@options.timeout
-@options.mode
 @click.option(
     "--explain", is_flag=True, help="Show who was asked what, every answer, and how the verdict follows."
 )
@@ -216,8 +214,6 @@ def _count(domains: tuple[str, ...], input_file: str | None) -> int | None:
     help="Take each domain's change time from a `dnscheck watch --state FILE` file (instead of "
     "--changed-at): gives safe_after per domain.",
 )
-@options.concurrency
-@options.per_server
 @click.option(
     "-f",
     "--format",
@@ -238,18 +234,15 @@ def _count(domains: tuple[str, ...], input_file: str | None) -> int | None:
     help="Colour the table. auto: only on a terminal, and never when NO_COLOR is set.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar (it is shown only on a terminal anyway).")
+@options.dns_options
 def check(
     domains: tuple[str, ...],
     input_file: str | None,
     zone_file: str | None,
-    resolvers: tuple[str, ...],
-    timeout: float,
-    mode: str,
+    dns: DnsSettings,
     explain: bool,
     changed_at: datetime | None,
     watch_state: str | None,
-    concurrency: int,
-    per_server: int,
     fmt: str,
     output: str | None,
     color: str,
@@ -277,23 +270,16 @@ def check(
     from dnscheck.progress import wanted
 
     show_progress = wanted(sys.stderr, quiet)
-    return run_check(
-        lines=_lines(domains, input_file),
+    settings = CheckSettings(
+        dns=dns,
+        output=OutputSettings(fmt, output, color, show_progress),
         zone_file=zone_file,
-        resolvers=resolvers,
-        timeout=timeout,
-        concurrency=concurrency,
-        fmt=fmt,
-        output=output,
-        color=color,
-        mode=mode,
         explain=explain,
         changed_at=changed_at,
         watch_state=watch_state,
-        per_server=per_server,
-        progress=show_progress,
-        total=_count(domains, input_file) if show_progress else None,
     )
+    total = _count(domains, input_file) if show_progress else None
+    return run_check(settings, _lines(domains, input_file), total)
 
 
 def _runbook() -> click.Command:

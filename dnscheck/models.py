@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -65,6 +66,11 @@ def run_verdict(verdicts: Any) -> Verdict:
     An empty run (no domain, or only comments in --input) proves nothing: it must never read as safe."""
     items = list(verdicts)
     return worst(items) if items else Verdict.UNKNOWN
+
+
+def codes_worst_first(findings: Any) -> list[str]:
+    """Each code once, in the order of its worst finding: what blocks leads every summary."""
+    return list(dict.fromkeys(f.code for f in by_severity(findings)))
 
 
 def by_severity(findings: Any) -> list[Any]:
@@ -195,9 +201,43 @@ class SeenRecord:
         return {**self.record.as_dict(), "m365": self.m365}
 
 
+# Microsoft's default TTL for the records it provisions: the least a cache may keep an old record we cannot see.
+M365_DEFAULT_TTL = 3600
+
+
+@dataclass(frozen=True)
+class Ttls:
+    """The TTLs that govern how long caches may keep the old answers (see dnscheck.ttl)."""
+
+    mx: int | None
+    parent_ns: int | None
+    child_ns: int | None
+    negative: int | None
+
+    @property
+    def longest(self) -> int:
+        return max(
+            [t for t in (self.mx, self.parent_ns, self.child_ns, self.negative) if t is not None]
+            + [M365_DEFAULT_TTL]
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "mx": self.mx,
+            "parent_ns": self.parent_ns,
+            "child_ns": self.child_ns,
+            "negative": self.negative,
+            "assumed_old_record": M365_DEFAULT_TTL,
+            "longest": self.longest,
+        }
+
+
 @dataclass(frozen=True)
 class Result:
-    """The outcome for one input line. `domain` is None when the input could not be normalised."""
+    """The outcome for one input line. `domain` is None when the input could not be normalised.
+
+    `complete` is False when the check itself could not run (it crashed): nothing in it may be compared with an
+    earlier round. The optional parts are set only when the check produced them."""
 
     input: str
     domain: str | None
@@ -207,7 +247,13 @@ class Result:
     findings: tuple[Finding, ...]
     records: tuple[SeenRecord, ...] = ()
     elapsed_ms: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    complete: bool = True
+    zone: str | None = None
+    ttl: Ttls | None = None
+    changed_at: datetime | None = None
+    safe_after: datetime | None = None
+    delegation: Delegation | None = None
+    explain: tuple[str, ...] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -216,12 +262,26 @@ class Result:
             "registered_domain": self.registered_domain,
             "verdict": self.verdict.value,
             "cloud": self.cloud,
-            "findings": [f.as_dict() for f in self.findings],
+            "findings": [f.as_dict() for f in by_severity(self.findings)],
             "records": [r.as_dict() for r in self.records],
             "elapsed_ms": self.elapsed_ms,
         }
-        out.update(self.extra)
+        if self.ttl is not None:  # a check that ran: its zone and TTLs are always reported
+            out["zone"] = self.zone
+            out["ttl"] = self.ttl.as_dict()
+        if self.changed_at is not None and self.safe_after is not None:
+            out["changed_at"] = iso(self.changed_at)
+            out["safe_after"] = iso(self.safe_after)
+        if self.delegation is not None:
+            out["delegation"] = self.delegation.as_dict()
+        if self.explain is not None:
+            out["explain"] = list(self.explain)
         return out
+
+
+def iso(t: datetime) -> str:
+    """UTC, to the second, with a Z: the one form every output and state file uses."""
+    return t.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)

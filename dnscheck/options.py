@@ -1,8 +1,17 @@
-"""Command-line options that several commands share (check, watch; runbook copies check's), defined once."""
+"""Command-line options that several commands share (check, watch; runbook copies check's), defined once.
+
+`dns_options` adds the five DNS options to a command and hands the command one `DnsSettings` as `dns`.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 import click
+
+from dnscheck.settings import DnsSettings, Mode
 
 resolver = click.option(
     "--resolver",
@@ -20,7 +29,7 @@ timeout = click.option(
 )
 mode = click.option(
     "--mode",
-    type=click.Choice(["auto", "resolver", "authoritative"]),
+    type=click.Choice([m.value for m in Mode]),
     default="auto",
     show_default=True,
     help="resolver: the resolver's view only. authoritative: also ask the parent zone and every "
@@ -41,3 +50,24 @@ per_server = click.option(
     show_default=True,
     help="Most DNS queries in flight to any one resolver (and 20 to any one authoritative server).",
 )
+
+
+def dns_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The shared DNS options, delivered to `command` as one `dns: DnsSettings` argument."""
+
+    @functools.wraps(command)
+    def wrapper(
+        *args: Any,
+        resolvers: tuple[str, ...],
+        timeout: float,
+        mode: str,
+        concurrency: int,
+        per_server: int,
+        **kwargs: Any,
+    ) -> Any:
+        dns = DnsSettings(tuple(resolvers), timeout, Mode(mode), concurrency, per_server)
+        return command(*args, dns=dns, **kwargs)
+
+    for option in (per_server, concurrency, mode, timeout, resolver):
+        wrapper = option(wrapper)
+    return wrapper

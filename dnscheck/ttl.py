@@ -12,38 +12,11 @@ Caches may hold:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from dnscheck.models import Answered, Lookup, Observations, Record
+from dnscheck.models import M365_DEFAULT_TTL, Answered, Lookup, Observations, Record, Ttls
 
-M365_DEFAULT_TTL = 3600
-
-
-@dataclass(frozen=True)
-class Ttls:
-    mx: int | None
-    parent_ns: int | None
-    child_ns: int | None
-    negative: int | None
-
-    @property
-    def longest(self) -> int:
-        return max(
-            [t for t in (self.mx, self.parent_ns, self.child_ns, self.negative) if t is not None]
-            + [M365_DEFAULT_TTL]
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "mx": self.mx,
-            "parent_ns": self.parent_ns,
-            "child_ns": self.child_ns,
-            "negative": self.negative,
-            "assumed_old_record": M365_DEFAULT_TTL,
-            "longest": self.longest,
-        }
+__all__ = ["M365_DEFAULT_TTL", "Ttls", "safe_after", "ttls_of"]
 
 
 def ttls_of(obs: Observations) -> Ttls:

@@ -32,7 +32,7 @@ from typing import Any
 
 from dnscheck.errors import ConfigError
 from dnscheck.formats.text import clean
-from dnscheck.models import Result, Verdict, worst
+from dnscheck.models import Result, ServerView, Undetermined, Verdict, run_verdict
 from dnscheck.normalise import Target
 
 SCHEMA = "dnscheck-watch/1"
@@ -72,6 +72,7 @@ def iso(t: float) -> str:
 # --- what each server said, per record set ---
 
 Key = tuple[str, str, str]  # (server, owner name, type)
+ANY: Key = ("*", "*", "*")  # in the failed set: the whole check failed, nothing can be compared
 
 
 @dataclass(frozen=True)
@@ -83,36 +84,37 @@ class RRset:
 def views(result: Result, resolver: str = RESOLVER) -> tuple[dict[Key, RRset], set[Key]]:
     """The record sets seen in one check, per server, and the keys that could not be looked up this time.
 
-    A failed lookup is not a removed record: keys in the second set are never reported as changed.
+    A failed lookup is not a removed record: keys in the second set are never reported as changed. A check that
+    could not run at all (`complete` False) has nothing to compare: every key is in doubt.
     """
+    if not result.complete:
+        return {}, {ANY}
     seen: dict[Key, list[tuple[str, int | None]]] = {}
     failed: set[Key] = set()
     for sr in result.records:
         r = sr.record
         seen.setdefault((resolver, r.name, r.type), []).append((r.value, r.ttl))
     for f in result.findings:
-        if f.code == "LOOKUP_FAILED":
-            if f.record is None:  # the whole check failed: nothing can be compared
-                failed.add((resolver, "*", "*"))
-            else:
-                failed.add((resolver, f.record.name, f.record.type))
-    delegation = result.extra.get("delegation") if isinstance(result.extra, dict) else None
-    for server in (delegation or {}).get("servers", ()) if isinstance(delegation, dict) else ():
-        label = f"{server.get('name')} ({server.get('address')})"
-        for answer in server.get("answers", ()):
-            key = (label, str(answer.get("name")), str(answer.get("type")))
-            if "error" in answer:
-                failed.add(key)
-                continue
-            seen.setdefault(key, [])  # NXDOMAIN / NODATA: known to be empty on this server
-            for rec in answer.get("records", ()):
-                if rec.get("type") == key[2] or rec.get("type") == "CNAME":
-                    seen[key].append((str(rec.get("value")), rec.get("ttl")))
+        if f.code == "LOOKUP_FAILED" and f.record is not None:
+            failed.add((resolver, f.record.name, f.record.type))
+    for server in result.delegation.servers if result.delegation else ():
+        _server_view(server, seen, failed)
     out = {}
     for key, items in seen.items():
         ttls = [t for _, t in items if t is not None]
         out[key] = RRset(tuple(sorted({v for v, _ in items})), max(ttls) if ttls else None)
     return out, failed
+
+
+def _server_view(server: ServerView, seen: dict[Key, list[tuple[str, int | None]]], failed: set[Key]) -> None:
+    label = f"{server.name} ({server.address})"
+    for lk in server.lookups:
+        key = (label, lk.name, lk.rdtype)
+        if isinstance(lk, Undetermined):
+            failed.add(key)
+            continue
+        seen.setdefault(key, [])  # NXDOMAIN / NODATA: known to be empty on this server
+        seen[key] += [(r.value, r.ttl) for r in lk.records if r.type in (lk.rdtype, "CNAME")]
 
 
 # --- state ---
@@ -228,73 +230,68 @@ def observe(state: WatchState, result: Result, now: float, resolver: str = RESOL
     """Fold one result into the state; the events describe what differs from what was known before."""
     domain = result.domain or result.input
     d = state.domains.setdefault(domain, DomainState())
-    events: list[Event] = []
-    codes = ", ".join(sorted({f.code for f in result.findings if f.severity.value != "info"}))
     first = d.verdict is None
-    if first:
-        events.append(
-            Event(
-                now,
-                domain,
-                "start",
-                clean(f"{domain}: {result.verdict.value}" + (f" ({codes})" if codes else "")),
-            )
-        )
-    elif d.verdict != result.verdict.value:
-        events.append(
-            Event(
-                now,
-                domain,
-                "verdict",
-                clean(f"{domain}: {d.verdict} -> {result.verdict.value}" + (f" ({codes})" if codes else "")),
-            )
-        )
-    if d.verdict != result.verdict.value:
-        d.verdict, d.verdict_since = result.verdict.value, iso(now)
-    d.checked_at = iso(now)
-
+    events = _verdict_events(d, domain, result, now)
     current, failed = views(result, resolver)
-    if (resolver, "*", "*") in failed:
+    if ANY in failed:
         return events
     stamp = iso(now)
     for key in sorted(set(current) | {_unkey(k) for k in d.rrsets if _unkey(k)[0] != "*"}):
         if key in failed:
             continue
-        old = d.rrsets.get(_skey(key))
         new = current.get(key)
-        if old is not None and new is None and key[0] != resolver:
+        if new is None and key[0] != resolver and _skey(key) in d.rrsets:
             continue  # an authoritative server not asked this round (probing skipped): not a removal
-        old_values = tuple(old["values"]) if old else None
-        new_values = new.values if new else ()
-        if old is not None and old_values == new_values:
-            old["last_seen"] = stamp
-            if new is not None and new.ttl is not None:  # a resolver counts TTLs down: keep the largest seen
-                old["ttl"] = max(new.ttl, old.get("ttl") or 0)
-            continue
-        if old is None and new is None:
-            continue
-        if old is None:
-            # First sight of this record set: a baseline, not a change (unless the domain was already known).
-            d.rrsets[_skey(key)] = {
-                "values": list(new_values),
-                "ttl": new.ttl if new else None,
-                "first_seen": stamp,
-                "last_seen": stamp,
-            }
-            if not first and new_values:
-                events.append(_record_event(now, domain, key, (), new_values, d))
-            continue
-        events.append(_record_event(now, domain, key, old_values or (), new_values, d, old))
-        if new is None:
-            del d.rrsets[_skey(key)]
-        else:
-            d.rrsets[_skey(key)] = {
-                "values": list(new_values),
-                "ttl": new.ttl,
-                "first_seen": stamp,
-                "last_seen": stamp,
-            }
+        event = _fold_rrset(d, domain, key, new, now, stamp, first)
+        if event is not None:
+            events.append(event)
     return events
+
+
+def _verdict_events(d: DomainState, domain: str, result: Result, now: float) -> list[Event]:
+    codes = ", ".join(sorted({f.code for f in result.findings if f.severity.value != "info"}))
+    suffix = f" ({codes})" if codes else ""
+    events = []
+    if d.verdict is None:
+        events.append(Event(now, domain, "start", clean(f"{domain}: {result.verdict.value}{suffix}")))
+    elif d.verdict != result.verdict.value:
+        text = f"{domain}: {d.verdict} -> {result.verdict.value}{suffix}"
+        events.append(Event(now, domain, "verdict", clean(text)))
+    if d.verdict != result.verdict.value:
+        d.verdict, d.verdict_since = result.verdict.value, iso(now)
+    d.checked_at = iso(now)
+    return events
+
+
+def _fold_rrset(
+    d: DomainState, domain: str, key: Key, new: RRset | None, now: float, stamp: str, first: bool
+) -> Event | None:
+    """Compare one record set with what was known; keep the new one; the event, if it changed."""
+    old = d.rrsets.get(_skey(key))
+    new_values = new.values if new else ()
+    if old is not None and tuple(old["values"]) == new_values:
+        old["last_seen"] = stamp
+        if new is not None and new.ttl is not None:  # a resolver counts TTLs down: keep the largest seen
+            old["ttl"] = max(new.ttl, old.get("ttl") or 0)
+        return None
+    if old is None and new is None:
+        return None
+    fresh = {
+        "values": list(new_values),
+        "ttl": new.ttl if new else None,
+        "first_seen": stamp,
+        "last_seen": stamp,
+    }
+    if old is None:
+        # First sight of this record set: a baseline, not a change (unless the domain was already known).
+        d.rrsets[_skey(key)] = fresh
+        return _record_event(now, domain, key, (), new_values, d) if not first and new_values else None
+    event = _record_event(now, domain, key, tuple(old["values"]), new_values, d, old)
+    if new is None:
+        del d.rrsets[_skey(key)]
+    else:
+        d.rrsets[_skey(key)] = fresh
+    return event
 
 
 def _unkey(s: str) -> Key:
@@ -381,7 +378,7 @@ async def watch(
                 emit(ev)
         state.save()
         verdicts = [_while_caches_hold(state, r, now, warned, emit) for r in results]
-        final = worst(verdicts) if results else Verdict.UNKNOWN
+        final = run_verdict(verdicts)
         if results and all(reached(v, until) for v in verdicts):
             emit(
                 Event(
@@ -416,11 +413,11 @@ def _while_caches_hold(
     (Microsoft 365) answer. It counts as a warning until then, like the check's CACHE_PENDING."""
     domain = r.domain or r.input
     d = state.domains.get(domain)
-    found = r.extra.get("ttl")
-    ttls: dict[str, Any] = found if isinstance(found, dict) else {}
     # A record that went away was cached for at most its own TTL, which watch saw; one that was added may be
     # cached as "does not exist" for the zone's negative TTL. Without either, the check's longest TTL.
-    fallback = ttls.get("negative") if isinstance(ttls.get("negative"), int) else ttls.get("longest")
+    fallback = None
+    if r.ttl is not None:
+        fallback = r.ttl.negative if r.ttl.negative is not None else r.ttl.longest
     ends = []
     for c in d.changes if d else []:
         ttl = c.get("old_ttl") if isinstance(c.get("old_ttl"), int) else fallback

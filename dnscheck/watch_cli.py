@@ -11,6 +11,7 @@ from dnscheck import options
 
 if TYPE_CHECKING:
     from dnscheck.models import Verdict
+    from dnscheck.settings import DnsSettings
 
 
 WATCH_EXIT_HELP = """\b
@@ -72,22 +73,14 @@ class Duration(click.ParamType):
     help="Keep the record sets and the time each change was first seen in FILE (JSON, 0600), and "
     "start from it on the next run.",
 )
-@options.resolver
-@options.timeout
-@options.mode
-@options.concurrency
-@options.per_server
+@options.dns_options
 def watch(
     domains: tuple[str, ...],
     until: str,
     interval: float,
     max_wait: float,
     state_file: str | None,
-    resolvers: tuple[str, ...],
-    timeout: float,
-    mode: str,
-    concurrency: int,
-    per_server: int,
+    dns: DnsSettings,
 ) -> int:
     """Re-check DOMAINs until each reaches the wanted verdict: the cutover monitor.
 
@@ -114,20 +107,7 @@ def watch(
             targets.setdefault(item.domain, item)
     if bad:
         raise click.UsageError("cannot watch " + "; ".join(bad))
-    final = asyncio.run(
-        _watch(
-            list(targets.values()),
-            Verdict(until),
-            interval,
-            max_wait,
-            state_file,
-            resolvers,
-            timeout,
-            mode,
-            concurrency,
-            per_server,
-        )
-    )
+    final = asyncio.run(_watch(list(targets.values()), Verdict(until), interval, max_wait, state_file, dns))
     return final.exit_code
 
 
@@ -137,11 +117,7 @@ async def _watch(
     interval: float,
     max_wait: float,
     state_file: str | None,
-    resolvers: tuple[str, ...],
-    timeout: float,
-    mode: str,
-    concurrency: int,
-    per_server: int,
+    dns: DnsSettings,
 ) -> Verdict:
     from dnscheck.app import build_source, check_all
     from dnscheck.check import Options
@@ -149,12 +125,12 @@ async def _watch(
 
     state = WatchState.load(state_file)
     state.save()  # an unwritable --state is a usage error now, not after the first round
-    source = build_source(resolvers, timeout, None, per_server=per_server)
+    source = build_source(dns, None)
     # No changed_at here: watch knows the old records' own TTLs and waits for caches itself (watch.py).
-    options = Options(timeout=timeout, mode=mode)
+    options = Options(timeout=dns.timeout, mode=dns.mode)
 
     async def check_round(ts: list[Any]) -> list[Any]:
-        return await check_all([t.domain for t in ts], source, options, concurrency)
+        return await check_all([t.domain for t in ts], source, options, dns.concurrency)
 
     def emit(event: Event) -> None:
         click.echo(event.line())

@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from dnscheck.models import Result, Verdict
+from dnscheck.models import Result, Verdict, run_verdict, worst
 
 
 @dataclass
@@ -14,25 +14,30 @@ class Summary:
     total: int = 0
     by_verdict: dict[str, int] = field(default_factory=lambda: {v.value: 0 for v in Verdict})
     by_code: dict[str, int] = field(default_factory=dict)
-    worst: Verdict = Verdict.SAFE
     elapsed_s: float = 0.0
     finished_at: float = 0.0  # Unix time
+    _worst: Verdict = Verdict.SAFE
 
     def add(self, result: Result) -> None:
         self.total += 1
         self.by_verdict[result.verdict.value] += 1
         for f in result.findings:
             self.by_code[f.code] = self.by_code.get(f.code, 0) + 1
-        if result.verdict.rank > self.worst.rank:
-            self.worst = result.verdict
+        self._worst = worst((self._worst, result.verdict))
+
+    @property
+    def worst(self) -> Verdict:
+        """The run's verdict, and so its exit code: the worst result's, UNKNOWN for an empty run."""
+        return self._worst if self.total else run_verdict(())
 
 
 class Format(ABC):
     ordered = True  # False: results may arrive in completion order
 
-    def __init__(self, out: TextIO, color: bool = False) -> None:
+    def __init__(self, out: TextIO, color: bool = False, width: int | None = None) -> None:
         self.out = out
         self.color = color
+        self.width = width  # a terminal's columns, to wrap human text to; None: do not wrap
 
     def begin(self) -> None:  # noqa: B027 - optional hook
         pass

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dnscheck.formats.base import Format, Summary
 from dnscheck.formats.text import clean
-from dnscheck.models import Result, Verdict
+from dnscheck.models import Result, Verdict, by_severity, codes_worst_first
 
 STATUS = {
     Verdict.SAFE: "OK",
@@ -47,12 +47,11 @@ class NagiosFormat(Format):
             self._more += 1
 
     def end(self, summary: Summary) -> None:
-        worst = summary.worst if summary.total else Verdict.UNKNOWN
-        self.out.write(f"DNSCHECK {STATUS[worst]} - {self._summary(summary)} | {perfdata(summary)}\n")
+        self.out.write(f"DNSCHECK {STATUS[summary.worst]} - {self._summary(summary)} | {perfdata(summary)}\n")
         for r in sorted(self._bad, key=lambda r: -r.verdict.rank):
-            codes = ", ".join(sorted({f.code for f in r.findings})) or "-"
+            codes = ", ".join(codes_worst_first(r.findings)) or "-"
             self.out.write(f"{text(r.domain or r.input)}: {r.verdict.value} - {text(codes)}\n")
-            for f in r.findings:
+            for f in by_severity(r.findings):
                 self.out.write(f"  {f.severity.value} {f.code}: {text(f.message)}\n")
         if self._more:
             self.out.write(f"... and {self._more} more domains not safe (use --format csv or json for all)\n")
@@ -64,7 +63,7 @@ class NagiosFormat(Format):
             r = self._bad[0] if self._bad else None
             if r is None:
                 return "1 domain safe: nothing points at Microsoft 365"
-            codes = ", ".join(sorted({f.code for f in r.findings}))
+            codes = ", ".join(codes_worst_first(r.findings))
             return text(f"{r.domain or r.input} {r.verdict.value}" + (f" ({codes})" if codes else ""))
         parts = []
         for v in (Verdict.BLOCKED, Verdict.UNKNOWN, Verdict.WARNING):

@@ -102,9 +102,8 @@ class _Collector:
             findings.add_metric([name], s.by_code.get(name, 0))
         yield findings
 
-        worst = s.worst if s.total else Verdict.UNKNOWN
         yield core.GaugeMetricFamily(
-            f"{PREFIX}_exit_code", "The run's exit code (its worst verdict).", value=worst.exit_code
+            f"{PREFIX}_exit_code", "The run's exit code (its worst verdict).", value=s.worst.exit_code
         )
         yield core.GaugeMetricFamily(
             f"{PREFIX}_run_duration_seconds", "How long the run took.", value=round(s.elapsed_s, 3)

@@ -8,26 +8,29 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import textwrap
 
 import click
 from tabulate import tabulate
 
 from dnscheck.formats.base import Format, Summary
 from dnscheck.formats.text import clean
-from dnscheck.models import Finding, Result, Severity, Verdict
+from dnscheck.models import Finding, Result, by_severity, codes_worst_first
 
 _COLOURS = {"safe": "green", "warning": "yellow", "blocked": "red", "unknown": "magenta", "info": "cyan"}
-_ORDER = {Severity.BLOCKED: 0, Severity.UNKNOWN: 1, Severity.WARNING: 2, Severity.INFO: 3}
+_INDENT = 2 + 8 + 1 + 18 + 1  # "  severity code               " before a message
 
 
 _SHOWN = 3  # findings of one kind shown before the rest are summed up (e.g. every lookup failing at once)
 
 
 def _groups(findings: list[Finding]) -> list[list[Finding]]:
-    """Findings with the same code, severity and remediation, in first-seen order: one fix, said once."""
+    """Findings with the same code, severity and remediation, in first-seen order: one fix, said once. Failed
+    lookups group by their reason (a machine without network fails every lookup the same way)."""
     groups: dict[tuple[str, str, str], list[Finding]] = {}
     for f in findings:
-        groups.setdefault((f.code, f.severity.value, f.remediation), []).append(f)
+        why = str(f.arguments.get("reason") or f.remediation) if f.code == "LOOKUP_FAILED" else f.remediation
+        groups.setdefault((f.code, f.severity.value, why), []).append(f)
     return list(groups.values())
 
 
@@ -45,13 +48,13 @@ class TableFormat(Format):
         self._explain = tempfile.SpooledTemporaryFile(self._SPOOL_MEMORY, mode="w+", encoding="utf-8")  # noqa: SIM115
 
     def result(self, r: Result) -> None:
-        codes = sorted({f.code for f in r.findings})
-        self._rows.append(
-            (clean(r.domain or r.input), r.verdict.value, r.cloud or "-", clean(", ".join(codes)) or "-")
-        )
+        codes = clean(", ".join(codes_worst_first(r.findings))) or "-"
+        if self.width:  # the other columns take about 45: keep the row within the terminal
+            codes = "\n".join(textwrap.wrap(codes, max(20, self.width - 45), break_on_hyphens=False))
+        self._rows.append((clean(r.domain or r.input), r.verdict.value, r.cloud or "-", codes))
         if r.findings:
             self._details.write(self._detail(r))
-        lines = r.extra.get("explain")
+        lines = r.explain
         if lines:
             self._explain.write("\n" + "\n".join(clean(line) for line in lines) + "\n")
 
@@ -64,21 +67,29 @@ class TableFormat(Format):
 
     def _detail(self, r: Result) -> str:
         out = [f"\n{clean(r.domain or repr(r.input))}: {self._paint(r.verdict.value, r.verdict.value)}\n"]
-        for group in _groups(sorted(r.findings, key=lambda f: _ORDER[f.severity])):
+        for group in _groups(by_severity(r.findings)):
             f = group[0]
             sev = self._paint(f"{f.severity.value:<8}", f.severity.value)
-            out.append(f"  {sev} {f.code:<18} {clean(f.message)}\n")
+            out.append(f"  {sev} {f.code:<18} {self._wrap(clean(f.message))}\n")
             shown = len(group) if len(group) <= _SHOWN + 1 else _SHOWN
             for other in group[1:shown]:
-                out.append(f"  {'':<8} {f.code:<18} {clean(other.message)}\n")
+                out.append(f"  {'':<8} {f.code:<18} {self._wrap(clean(other.message))}\n")
             if len(group) > shown:
-                out.append(
-                    f"  {'':<8} {'':<18} ... and {len(group) - shown} more {f.code} "
-                    f"({f.severity.value}) like these (all in --format json)\n"
-                )
+                more = f"... and {len(group) - shown} more {f.code} ({f.severity.value}) like these"
+                more += " (all in --format json)"
+                out.append(f"  {'':<8} {'':<18} {self._wrap(more)}\n")
             if f.remediation:
-                out.append(f"  {'':<8} {'':<18} fix: {clean(f.remediation)}\n")
+                out.append(f"  {'':<8} {'':<18} {self._wrap('fix: ' + clean(f.remediation))}\n")
         return "".join(out)
+
+    def _wrap(self, text: str) -> str:
+        """On a terminal, wrap at word boundaries under the message column; elsewhere one line per message."""
+        if not self.width:
+            return text
+        lines = textwrap.wrap(
+            text, max(30, self.width - _INDENT), break_on_hyphens=False, break_long_words=False
+        )
+        return ("\n" + " " * _INDENT).join(lines)
 
     def end(self, summary: Summary) -> None:
         rows = [(d, self._paint(v, v), c, codes) for d, v, c, codes in self._rows]
@@ -89,7 +100,7 @@ class TableFormat(Format):
             shutil.copyfileobj(spool, self.out)
             spool.close()
         counts = ", ".join(f"{n} {v}" for v, n in summary.by_verdict.items() if n)
-        verdict = summary.worst.value if summary.total else Verdict.UNKNOWN.value
+        verdict = summary.worst.value
         self.out.write(
             f"\n{summary.total} checked: {counts or 'none'}. Overall: {self._paint(verdict, verdict)}\n"
         )

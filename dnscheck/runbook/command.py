@@ -166,7 +166,12 @@ def runbook(
     from dnscheck.app import check_domains
 
     dns = {k: options[k] for k in SHARED_CHECK_OPTIONS if k in options}
-    results = check_domains(names, **dns)
+    from dnscheck.settings import DnsSettings, Mode
+
+    settings = DnsSettings(
+        tuple(dns.get("resolvers", ())), dns.get("timeout", 10.0), Mode(dns.get("mode", "auto"))
+    )
+    results = check_domains(names, settings, dns.get("zone_file"))
     source = _source_label(dns)
 
     from dnscheck.runbook.steps import build

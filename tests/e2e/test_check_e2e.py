@@ -303,3 +303,33 @@ def test_output_file(dnscheck, tmp_path) -> None:
     assert run.stdout == ""
     [result] = validate_output(out.read_text(), "json")
     assert result["verdict"] == "warning"
+
+
+@pytest.mark.parametrize("fmt", ["json", "table", "nagios", "csv", "jsonl"])
+def test_an_empty_run_is_unknown_in_every_format(dnscheck, tmp_path, fmt: str) -> None:
+    """A comments-only --input checks nothing: exit 3, and a report that says unknown, never safe/0."""
+    listing = tmp_path / "domains.txt"
+    listing.write_text("# nothing to check yet\n\n   # still nothing\n")
+    run = dnscheck("check", "-i", str(listing), "-f", fmt)
+    assert run.rc == 3, run
+    if fmt == "json":
+        doc = json.loads(run.stdout)
+        validate_output(run.stdout, "json")
+        assert doc["results"] == [] and doc["summary"]["worst"] == "unknown", run
+        assert doc["summary"]["exit_code"] == 3, run
+    elif fmt == "table":
+        assert "Overall: unknown" in run.stdout, run
+    elif fmt == "nagios":
+        assert run.stdout.startswith("DNSCHECK UNKNOWN"), run
+
+
+def test_blocking_findings_lead_the_table_and_the_json(dnscheck) -> None:
+    run = dnscheck("check", "contoso.com", "-f", "json")
+    codes = [f["code"] for f in json.loads(run.stdout)["results"][0]["findings"]]
+    severities = [f["severity"] for f in json.loads(run.stdout)["results"][0]["findings"]]
+    order = {"blocked": 0, "unknown": 1, "warning": 2, "info": 3}
+    assert severities == sorted(severities, key=order.__getitem__), codes
+    table = dnscheck("check", "contoso.com", "--color", "never")
+    row = next(line for line in table.stdout.splitlines() if line.startswith("contoso.com"))
+    first = row.split("blocked", 1)[1].split()[1].rstrip(",")
+    assert first in ("MX_M365", "NS_M365", "NS_PARENT_M365"), row

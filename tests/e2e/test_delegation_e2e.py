@@ -198,3 +198,66 @@ def test_parent_and_zone_ns_sets_that_differ_are_a_mismatch(dnscheck):
     msg = r["findings"][0]["message"]
     assert "only at the parent: ns2.newdns.net" in msg, msg
     assert r["verdict"] == "warning" and run.rc == 1
+
+
+@pytest.fixture
+def port53_blocked_for_nobody(lab):
+    """Drop DNS to port 53 sent with gid 65534 only: dnscheck run with that group reaches the lab's resolver (not
+    on port 53) but no authoritative server, while the lab itself can still change and poll its zones."""
+    import shutil
+    import subprocess
+
+    nft = shutil.which("nft") or shutil.which("nft", path="/usr/sbin:/sbin")
+    if not nft or not shutil.which("setpriv"):
+        pytest.fail("nft (nftables) and setpriv (util-linux) are needed for this test")
+    rules = """table inet dnscheck_block_nobody {
+        chain out {
+            type filter hook output priority 0; policy accept;
+            meta skgid 65534 udp dport 53 drop
+            meta skgid 65534 tcp dport 53 drop
+        }
+    }"""
+    subprocess.run([nft, "-f", "-"], input=rules, text=True, check=True)
+    try:
+        yield ["setpriv", "--regid=65534", "--clear-groups"]
+    finally:
+        subprocess.run([nft, "delete", "table", "inet", "dnscheck_block_nobody"], check=True)
+
+
+def test_watch_in_authoritative_mode_records_a_change_while_probing_fails(
+    dnscheck, lab, port53_blocked_for_nobody, tmp_path
+):
+    """A delegation finding without a record (probing failed) once made watch skip the whole round as if the check
+    had crashed: the MX move the resolver saw produced no event and no change time, so safe_after had no start."""
+    import os
+    import subprocess
+    import time
+
+    zone = "watch-auth-probe.com"
+    if lab.resolver.split(":")[-1] == "53":
+        pytest.skip("the lab resolver listens on port 53: the group-based block would hide it too")
+
+    def text(serial: int, mx: str) -> str:
+        return (f"$ORIGIN {zone}.\n$TTL 1\n@ SOA ns1.newdns.net. h.newdns.net. {serial} 3600 600 1209600 1\n"
+                f"@ NS ns1.newdns.net.\n@ NS ns2.newdns.net.\n@ MX {mx}\n")
+
+    old_mx = f"0 {zone.replace('.', '-')}.mail.protection.outlook.com."
+    lab.set_zone("newdns", zone, text(1, old_mx))
+    state = os.path.join(tmp_path, "w.json")
+    argv = [*port53_blocked_for_nobody, dnscheck.executable, "watch", "--resolver", lab.resolver, zone,
+            "--interval", "1s", "--max-wait", "12s", "--timeout", "3", "--state", state, "--mode", "authoritative"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(3)
+        lab.set_zone("newdns", zone, text(2, "10 mx1.newmail.net."))
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 3, out + err  # probing fails: never safe, but the change is seen
+    assert f"MX {zone} on resolver" in out and f"{old_mx[:-1]} -> 10 mx1.newmail.net" in out, out + err
+    with open(state, encoding="utf-8") as f:
+        changes = json.load(f)["domains"][zone]["changes"]
+    assert any(c["type"] == "MX" and c["first_seen"].endswith("Z") for c in changes), changes
+    lab.remove_zone("newdns", zone)

@@ -176,11 +176,8 @@ def test_fleet_nagios_and_prometheus(dnscheck, tmp_path) -> None:
 
 # --- watch ---
 
-WATCHED = "fleet-watch-cutover.com"
-
-
-def _zone(serial: int, mx: str, spf: str) -> str:
-    return (f"$ORIGIN {WATCHED}.\n$TTL 1\n"
+def _zone(watched: str, serial: int, mx: str, spf: str) -> str:
+    return (f"$ORIGIN {watched}.\n$TTL 1\n"
             f"@ SOA ns1.newdns.net. hostmaster.newdns.net. {serial} 3600 600 1209600 1\n"
             "@ NS ns1.newdns.net.\n@ NS ns2.newdns.net.\n"
             f"@ MX {mx}\n@ TXT \"{spf}\"\n")
@@ -196,17 +193,20 @@ def _readline(proc: subprocess.Popen[str], deadline: float) -> str:
 
 
 @pytest.mark.lab
-def test_watch_follows_a_cutover_until_safe(dnscheck, lab, tmp_path) -> None:
+@pytest.mark.parametrize("mode", ["auto", "authoritative"])
+def test_watch_follows_a_cutover_until_safe(dnscheck, lab, tmp_path, mode) -> None:
+    # --mode authoritative once lost the change: a delegation finding without a record read as "check crashed".
+    WATCHED = f"fleet-watch-{mode}.com"
     old_mx = f"0 {WATCHED.replace('.', '-')}.mail.protection.outlook.com."
-    lab.set_zone("newdns", WATCHED, _zone(1, old_mx, "v=spf1 include:spf.protection.outlook.com -all"))
+    lab.set_zone("newdns", WATCHED, _zone(WATCHED, 1, old_mx, "v=spf1 include:spf.protection.outlook.com -all"))
     state = os.path.join(tmp_path, "cutover.json")
     argv = [dnscheck.executable, "watch", "--resolver", lab.resolver, WATCHED, "--interval", "1s",
-            "--max-wait", "2m", "--timeout", "5", "--state", state]
+            "--max-wait", "2m", "--timeout", "5", "--state", state, "--mode", mode]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         first = _readline(proc, time.monotonic() + 30)
         assert first.split(" ", 1)[1].startswith(f"{WATCHED}: blocked (MX_M365"), first
-        new = _zone(2, "10 mx1.newmail.net.", "v=spf1 include:_spf.newmail.net -all")
+        new = _zone(WATCHED, 2, "10 mx1.newmail.net.", "v=spf1 include:_spf.newmail.net -all")
         lab.set_zone("newdns", WATCHED, new)
         out, err = proc.communicate(timeout=90)
     finally:

@@ -295,3 +295,36 @@ def test_json_and_jsonl_carry_every_result() -> None:
     assert [r["input"] for r in doc["results"]] == [r.input for r in ALL]
     lines = [json.loads(x) for x in render("jsonl", ALL).splitlines()]
     assert len(lines) == len(ALL)
+
+
+def test_table_wraps_at_the_terminal_width_on_word_boundaries_and_leads_with_blocking_findings() -> None:
+    import io
+
+    from dnscheck.codes import finding as make
+    from dnscheck.formats.base import Summary
+    from dnscheck.formats.table import TableFormat
+
+    mx = Record("contoso.com", "MX", "0 contoso-com.mail.protection.outlook.com")
+    fs = (
+        make("SPF_M365", variant="spf", record=Record("contoso.com", "TXT", "v=spf1"), service="Exchange Online"),
+        make("MX_M365", variant="mx", record=mx, value=mx.value, service="Exchange Online", cloud="worldwide"),
+        *(make("LOOKUP_FAILED", variant="name", record=Record(f"n{i}.contoso.com", "CNAME", ""),
+               name=f"n{i}.contoso.com", reason="Network is unreachable") for i in range(13)),
+    )
+    r = Result("contoso.com", "contoso.com", "contoso.com", Verdict.BLOCKED, "worldwide", fs)
+    out = io.StringIO()
+    t = TableFormat(out, False, 80)
+    t.begin()
+    t.result(r)
+    s = Summary()
+    s.add(r)
+    t.end(s)
+    text = out.getvalue()
+    assert max(len(line) for line in text.splitlines()) <= 80, text
+    flat = " ".join(text.split())
+    assert f"MX {mx.value} is Exchange Online (worldwide)." in flat, text  # wrapped between words only
+    row = next(line for line in text.splitlines() if line.startswith("contoso.com "))
+    assert row.split()[3].rstrip(",") == "MX_M365", row
+    assert text.count("Network is") <= 3 and "... and 10 more LOOKUP_FAILED" in text, text
+    detail = text.split("contoso.com: blocked", 1)[1]
+    assert detail.index("MX_M365") < detail.index("SPF_M365") < detail.index("LOOKUP_FAILED"), text

@@ -14,7 +14,20 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from dnscheck.models import Finding, Record, Result, SeenRecord, Severity, Verdict
+from dnscheck.models import (
+    Answered,
+    Delegation,
+    Finding,
+    Lookup,
+    Record,
+    Result,
+    SeenRecord,
+    ServerView,
+    Severity,
+    Ttls,
+    Undetermined,
+    Verdict,
+)
 from dnscheck.normalise import Target
 from dnscheck.watch import Event, WatchState, observe, parse_duration, reached, views, watch
 
@@ -26,9 +39,9 @@ SPF = Record("contoso.com", "TXT", "v=spf1 include:spf.protection.outlook.com -a
 
 
 def res(verdict: Verdict, *records: Record, findings: tuple[Finding, ...] = (), domain: str = "contoso.com",
-        extra: dict[str, Any] | None = None) -> Result:
+        **typed: Any) -> Result:
     return Result(domain, domain, domain, verdict, None, findings,
-                  tuple(SeenRecord(r, False) for r in records), extra=extra or {})
+                  tuple(SeenRecord(r, False) for r in records), **typed)
 
 
 def f(code: str, sev: Severity, record: Record | None = None) -> Finding:
@@ -158,28 +171,28 @@ def test_a_failed_lookup_is_not_a_removed_record() -> None:
 
 
 def test_a_crashed_check_changes_no_record() -> None:
-    crashed = res(Verdict.UNKNOWN, findings=(f("LOOKUP_FAILED", Severity.UNKNOWN),))
+    crashed = res(Verdict.UNKNOWN, findings=(f("LOOKUP_FAILED", Severity.UNKNOWN),), complete=False)
     fake = Fake([[BLOCKED], [crashed], [BLOCKED]])
     fake.run(max_wait=120)
     assert [e.kind for e in fake.events] == ["start", "verdict", "verdict", "timeout"]
 
 
-def _delegation(mx_on_a: str, mx_on_b: str) -> dict[str, Any]:
-    def server(name: str, address: str, mx: str) -> dict[str, Any]:
-        return {"name": name, "address": address, "answers": [
-            {"name": "contoso.com", "type": "MX", "rcode": "NOERROR",
-             "records": [{"name": "contoso.com", "type": "MX", "value": mx, "ttl": 3600}]},
-            {"name": "contoso.com", "type": "TXT", "error": "timed out"}]}
+def _delegation(mx_on_a: str, mx_on_b: str, *others: Lookup) -> dict[str, Any]:
+    def server(name: str, address: str, mx: str) -> ServerView:
+        soa = Answered("contoso.com", "SOA", (Record("contoso.com", "SOA", "ns1 h 1 2 3 4 5", 3600),), aa=True)
+        return ServerView(name, address, soa, Answered("contoso.com", "NS"),
+                          Answered("contoso.com", "MX", (Record("contoso.com", "MX", mx, 3600),), aa=True),
+                          (Undetermined("contoso.com", "TXT", "timed out"), *others))
 
-    return {"delegation": {"servers": [server("ns1.newhost.net", "192.0.2.1", mx_on_a),
-                                       server("ns2.newhost.net", "192.0.2.2", mx_on_b)]}}
+    servers = (server("ns1.newhost.net", "192.0.2.1", mx_on_a), server("ns2.newhost.net", "192.0.2.2", mx_on_b))
+    return {"delegation": Delegation("contoso.com", "com", (), (), (), servers)}
 
 
 def test_changes_are_reported_per_authoritative_server() -> None:
     old, new = OLD_MX.value, NEW_MX.value
-    r1 = res(Verdict.BLOCKED, OLD_MX, extra=_delegation(old, old))
-    r2 = res(Verdict.BLOCKED, OLD_MX, extra=_delegation(new, old))  # ns1 has the new zone, ns2 not yet
-    r3 = res(Verdict.SAFE, NEW_MX, extra=_delegation(new, new))
+    r1 = res(Verdict.BLOCKED, OLD_MX, **_delegation(old, old))
+    r2 = res(Verdict.BLOCKED, OLD_MX, **_delegation(new, old))  # ns1 has the new zone, ns2 not yet
+    r3 = res(Verdict.SAFE, NEW_MX, **_delegation(new, new))
     fake = Fake([[r1], [r2], [r3]])
     fake.run()
     records = [e.text for e in fake.events if e.kind == "record"]
@@ -189,10 +202,8 @@ def test_changes_are_reported_per_authoritative_server() -> None:
 
 
 def test_views_skip_failed_answers_and_keep_empty_ones() -> None:
-    extra = _delegation(OLD_MX.value, OLD_MX.value)
-    extra["delegation"]["servers"][0]["answers"].append(
-        {"name": "autodiscover.contoso.com", "type": "CNAME", "rcode": "NXDOMAIN", "records": []})
-    seen, failed = views(res(Verdict.BLOCKED, OLD_MX, extra=extra))
+    gone = Answered("autodiscover.contoso.com", "CNAME", rcode="NXDOMAIN")
+    seen, failed = views(res(Verdict.BLOCKED, OLD_MX, **_delegation(OLD_MX.value, OLD_MX.value, gone)))
     assert seen[("ns1.newhost.net (192.0.2.1)", "autodiscover.contoso.com", "CNAME")].values == ()
     assert ("ns1.newhost.net (192.0.2.1)", "contoso.com", "TXT") in failed
     assert seen[("resolver", "contoso.com", "MX")].ttl == 3600
@@ -297,9 +308,9 @@ def test_watch_usage_errors(args: list[str], message: str) -> None:
 # --- safe_after: caches may still hold the old answer --------------------------------------------------------
 
 def test_safe_is_not_reached_while_caches_may_hold_the_old_answer() -> None:
-    ttl = {"ttl": {"longest": 3600}}
-    blocked = res(Verdict.BLOCKED, OLD_MX, findings=(f("MX_M365", Severity.BLOCKED, OLD_MX),), extra=ttl)
-    safe = res(Verdict.SAFE, NEW_MX, extra=ttl)
+    ttl = {"ttl": Ttls(None, None, None, None)}  # longest: Microsoft's default, 3600 s
+    blocked = res(Verdict.BLOCKED, OLD_MX, findings=(f("MX_M365", Severity.BLOCKED, OLD_MX),), **ttl)
+    safe = res(Verdict.SAFE, NEW_MX, **ttl)
     fake = Fake([[blocked], [safe]])
     state = WatchState()
     assert fake.run(interval=600, max_wait=6 * 3600, state=state) is Verdict.SAFE
@@ -313,8 +324,8 @@ def test_safe_is_not_reached_while_caches_may_hold_the_old_answer() -> None:
 
 
 def test_until_warning_does_not_wait_for_caches() -> None:
-    ttl = {"ttl": {"longest": 3600}}
-    blocked = res(Verdict.BLOCKED, OLD_MX, findings=(f("MX_M365", Severity.BLOCKED, OLD_MX),), extra=ttl)
-    fake = Fake([[blocked], [res(Verdict.SAFE, NEW_MX, extra=ttl)]])
+    ttl = {"ttl": Ttls(None, None, None, None)}  # longest: Microsoft's default, 3600 s
+    blocked = res(Verdict.BLOCKED, OLD_MX, findings=(f("MX_M365", Severity.BLOCKED, OLD_MX),), **ttl)
+    fake = Fake([[blocked], [res(Verdict.SAFE, NEW_MX, **ttl)]])
     assert fake.run(until=Verdict.WARNING) is Verdict.WARNING
     assert fake.round == 2

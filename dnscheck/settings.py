@@ -1,0 +1,44 @@
+"""What the user asked for, parsed once by the CLI and handed down as one object. Plain data, no I/O."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class Mode(enum.StrEnum):
+    """How far the check looks (see the README, "Modes")."""
+
+    AUTO = "auto"  # the authoritative servers when they can be reached, else the resolver's view
+    RESOLVER = "resolver"  # the resolver's view only
+    AUTHORITATIVE = "authoritative"  # the parent and every authoritative server, required
+
+
+@dataclass(frozen=True)
+class DnsSettings:
+    """The DNS options shared by check, watch and the runbook."""
+
+    resolvers: tuple[str, ...] = ()
+    timeout: float = 10.0
+    mode: Mode = Mode.AUTO
+    concurrency: int = 50
+    per_server: int = 200
+
+
+@dataclass(frozen=True)
+class OutputSettings:
+    fmt: str = "table"
+    path: str | None = None  # None or "-": stdout
+    color: str = "auto"  # auto | always | never
+    progress: bool = False
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    dns: DnsSettings = field(default_factory=DnsSettings)
+    output: OutputSettings = field(default_factory=OutputSettings)
+    zone_file: str | None = None
+    explain: bool = False
+    changed_at: datetime | None = None
+    watch_state: str | None = None
