@@ -5,7 +5,7 @@ Lines are plain text; the formats clean control characters before showing them.
 
 from __future__ import annotations
 
-from dnscheck.models import Chain, Lookup, Observations, Result, Undetermined
+from dnscheck.models import Chain, Delegation, Lookup, Observations, Result, Undetermined, by_severity
 
 
 def explain(obs: Observations, result: Result, source_label: str) -> list[str]:
@@ -14,30 +14,36 @@ def explain(obs: Observations, result: Result, source_label: str) -> list[str]:
         out.append("  " + _line(lk))
     for chain in (*obs.names, *obs.mx_hosts):
         out += _chain(chain)
-    d = obs.delegation
-    if d is not None:
-        if d.failure:
-            out.append(f"delegation of {d.zone}: not probed: {d.failure}")
-        else:
-            out.append(f"delegation of {d.zone}: referral from the parent zone {d.parent}")
-            for lk in d.referral:
-                out.append("  " + _line(lk))
-            if d.glue:
-                out.append("  glue: " + ", ".join(f"{r.name} {r.value}" for r in d.glue))
-            for v in d.servers:
-                state = ("authoritative" if v.authoritative else "LAME") if v.reachable else "UNREACHABLE"
-                out.append(f"server {v.name} at {v.address or 'no address'}: {state}, serial {v.serial}")
-                for lk in v.lookups:
-                    out.append("  " + _line(lk))
-    out.append("findings:")
-    for f in result.findings:
+    if obs.delegation is not None:
+        out += _delegation(obs.delegation)
+    out += _findings(result)
+    out.append(f"verdict: {result.verdict.value} ({_why(result)})")
+    return out
+
+
+def _delegation(d: Delegation) -> list[str]:
+    if d.failure:
+        return [f"delegation of {d.zone}: not probed: {d.failure}"]
+    out = [f"delegation of {d.zone}: referral from the parent zone {d.parent}"]
+    out += ["  " + _line(lk) for lk in d.referral]
+    if d.glue:
+        out.append("  glue: " + ", ".join(f"{r.name} {r.value}" for r in d.glue))
+    for v in d.servers:
+        state = ("authoritative" if v.authoritative else "LAME") if v.reachable else "UNREACHABLE"
+        out.append(f"server {v.name} at {v.address or 'no address'}: {state}, serial {v.serial}")
+        out += ["  " + _line(lk) for lk in v.lookups]
+    return out
+
+
+def _findings(result: Result) -> list[str]:
+    out = ["findings:"]
+    for f in by_severity(result.findings):
         rec = (
             f" [from {f.record.type} {f.record.name} {f.record.value}]" if f.record and f.record.value else ""
         )
         out.append(f"  {f.severity.value:<8} {f.code}: {f.message}{rec}")
     if not result.findings:
         out.append("  none")
-    out.append(f"verdict: {result.verdict.value} ({_why(result)})")
     return out
 
 
@@ -69,8 +75,7 @@ def _chain(chain: Chain) -> list[str]:
 def _why(result: Result) -> str:
     if not result.findings:
         return "MX and NS answered and nothing points at Microsoft 365"
-    order = {"blocked": 0, "unknown": 1, "warning": 2, "info": 3}
-    worst = min(result.findings, key=lambda f: order[f.severity.value])
+    worst = by_severity(result.findings)[0]
     if result.verdict.value == "unknown" and worst.severity.value in ("warning", "info"):
         return "MX or NS did not answer, so it cannot be safe"
     if worst.severity.value == "info":
