@@ -18,6 +18,7 @@ FORMATS: dict[str, str] = {
     "table": "dnscheck.formats.table:TableFormat",
     "json": "dnscheck.formats.json:JsonFormat",
     "jsonl": "dnscheck.formats.json:JsonLinesFormat",
+    "markdown": "dnscheck.formats.markdown:MarkdownFormat",
     "csv": "dnscheck.formats.csv:CsvFormat",
     "nagios": "dnscheck.formats.nagios:NagiosFormat",
     "prometheus": "dnscheck.formats.prometheus:PrometheusFormat",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Any, TextIO
 
 from dnscheck.models import Result, Verdict, run_verdict, worst
 
@@ -33,6 +33,7 @@ class Summary:
 
 class Format(ABC):
     ordered = True  # False: results may arrive in completion order
+    runbook_ok = False  # True: it can also render a `dnscheck runbook` report (see `runbook`)
 
     def __init__(self, out: TextIO, color: bool = False, width: int | None = None) -> None:
         self.out = out
@@ -47,3 +48,7 @@ class Format(ABC):
 
     def end(self, summary: Summary) -> None:  # noqa: B027 - optional hook
         pass
+
+    def runbook(self, book: Any) -> None:
+        """Render a runbook report (dnscheck.runbook.model.Runbook); only formats with `runbook_ok` do."""
+        raise NotImplementedError(f"{type(self).__name__} does not render a runbook report")

@@ -25,6 +25,12 @@ def summary_dict(s: Summary) -> dict[str, Any]:
 
 
 class JsonFormat(Format):
+    runbook_ok = True
+
+    def runbook(self, book: Any) -> None:
+        from dnscheck.runbook.render import as_json
+
+        as_json(book, self.out)
     def begin(self) -> None:
         self.out.write(f'{{"schema": "{SCHEMA}", "results": [')
         self._first = True

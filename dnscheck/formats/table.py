@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import textwrap
+from typing import Any
 
 import click
 from tabulate import tabulate
@@ -40,6 +41,12 @@ class TableFormat(Format):
     batch of 100k domains does not hold 100k results."""
 
     _SPOOL_MEMORY = 8 * 1024 * 1024
+    runbook_ok = True
+
+    def runbook(self, book: Any) -> None:
+        from dnscheck.runbook.render import table
+
+        table(book, self.out)
 
     def begin(self) -> None:
         self._rows: list[tuple[str, str, str, str]] = []

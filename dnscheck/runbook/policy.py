@@ -42,6 +42,7 @@ class Facts:
     expires: date | None = None  # the subscription's end date
     expired: bool | None = None
     billing: str | None = None  # billing account type: "mca" or "mosa" (current policy only)
+    partner: str | None = None  # bought through a partner (e.g. GoDaddy): the partner cancels it
 
     @property
     def days_since_purchase(self) -> int | None:
@@ -58,6 +59,7 @@ class Facts:
             "expires": _iso(self.expires),
             "expired": self.expired,
             "billing": self.billing,
+            "partner": self.partner,
             "cancel_date": self.cancel_date.isoformat(),
         }
 

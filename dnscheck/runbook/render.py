@@ -1,39 +1,57 @@
-"""The runbook as a terminal table, as JSON, or as Markdown to paste into a change ticket.
+"""The runbook as a terminal table, as JSON, or as Markdown for a change ticket (called by dnscheck/formats/).
 
-Everything that came from DNS or the input passes through `clean()` (and, for Markdown, `_md()`) first.
+Words come from message ids rendered here, at output time. Everything that came from DNS or the input passes
+through `clean()` (and, for Markdown, `md()`) first.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import textwrap
-from collections.abc import Sequence
-from typing import Any, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
+from dnscheck.formats.markdown import md
 from dnscheck.formats.text import clean
+from dnscheck.i18n import N_, _
 from dnscheck.models import Result
-from dnscheck.runbook.steps import Item, Runbook, Status, Step, name_of
+from dnscheck.runbook.model import Evidence, Item, Runbook, Status, Step, name_of
+from dnscheck.runbook.texts import REFUND
 
 NEXT = {
-    0: "Every step is done.",
-    1: "Only manual steps remain: do them, then acknowledge each with --ack STEP (or --interactive).",
-    2: "An action is required: see the steps marked action-required, then run the runbook again.",
-    3: "Unknown: the check could not tell for some domain. Re-run it before going further.",
+    0: N_("Every step is done."),
+    1: N_(
+        "Manual steps remain (do them, then --ack STEP or --interactive), or steps wait on caches or on "
+        "earlier steps."
+    ),
+    2: N_(
+        "An action is required: see the steps marked action-required or planned, then run the runbook again."
+    ),
+    3: N_("Unknown: the check could not tell for some domain. Re-run it before going further."),
 }
-REFUND = {True: "yes", False: "no", None: "not stated"}
+SOURCE_LIVE = N_("live DNS: {via}, mode {mode}")
+SOURCE_PLANNED = N_("the planned zone in {via} (not live DNS: no step can be completed from it)")
+SAID = N_("{server} said MX {mx}; NS {ns}")
+SAID_ERROR = N_("{server} could not tell: {error}")
+CHECKED = N_("{domain}: {verdict}, checked {checked_at} through {via}")
+CHANGED = N_("changed at {changed_at} ({how}); caches clear after {safe_after}")
+HOW = {
+    "given": N_("--changed-at"),
+    "watch": N_("from the watch state"),
+    "seen": N_("seen changing by this runbook"),
+    "first-seen": N_("first seen by this runbook; give --changed-at if it changed earlier"),
+}
 WIDTH = 100
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+Write = Callable[[str], object]
 
 
-def render(book: Runbook, fmt: str, out: TextIO, changes: Sequence[dict[str, Any]] = ()) -> None:
-    {"table": table, "json": as_json, "markdown": markdown}[fmt](book, out, changes)
+def as_json(book: Runbook, out: TextIO) -> None:
+    out.write(json.dumps(book.as_dict(), indent=2) + "\n")
 
 
-def as_json(book: Runbook, out: TextIO, changes: Sequence[dict[str, Any]] = ()) -> None:
-    doc = book.as_dict()
-    doc["changes"] = list(changes)
-    out.write(json.dumps(doc, indent=2) + "\n")
+def source_text(book: Runbook) -> str:
+    template = SOURCE_LIVE if book.live else SOURCE_PLANNED
+    return _(template).format(via=book.source or "-", mode=book.mode or "-")
 
 
 def _codes(result: Result) -> str:
@@ -41,20 +59,29 @@ def _codes(result: Result) -> str:
 
 
 def _domains(book: Runbook) -> str:
-    return ", ".join(clean(name_of(r)) for r in book.results)
+    return ", ".join(name_of(r) for r in book.results)
 
 
 def _item(i: Item) -> str:
-    rec = (
-        f"{i.record.name} {i.record.type} {i.record.value}"
-        if i.record and i.record.value
-        else f"{i.domain}: {i.message}"
-    )
-    return rec + (f" -> {i.change}" if i.change else "")
+    f = i.finding
+    head = f"{i.domain} {f.code}: {f.message}"
+    return head + (f" -> {f.remediation}" if f.remediation else "")
+
+
+def _said(e: Evidence) -> list[str]:
+    out = [_(CHECKED).format(domain=e.domain, verdict=e.verdict, checked_at=e.checked_at, via=e.via)]
+    for s in e.said:
+        if s.error and not (s.mx or s.ns):
+            out.append(_(SAID_ERROR).format(server=s.server, error=s.error))
+        else:
+            out.append(_(SAID).format(server=s.server, mx=", ".join(s.mx) or "-", ns=", ".join(s.ns) or "-"))
+    if e.changed_at:
+        how = _(HOW.get(e.changed_how, e.changed_how))
+        out.append(_(CHANGED).format(changed_at=e.changed_at, how=how, safe_after=e.safe_after))
+    return out
 
 
 def _wrap(text: str, indent: str) -> str:
-    """One paragraph, wrapped; a bullet ("- ", "* ") hangs."""
     hang = "  " if text[:2] in ("- ", "* ") else ""
     return (
         textwrap.fill(
@@ -69,112 +96,121 @@ def _wrap(text: str, indent: str) -> str:
     )
 
 
-def _change_lines(changes: Sequence[dict[str, Any]]) -> list[str]:
-    return [
-        f"{c['domain']}: {c['was']} -> {c['now']} (last checked {c.get('checked_at') or 'earlier'})"
-        for c in changes
-    ]
-
-
-def table(book: Runbook, out: TextIO, changes: Sequence[dict[str, Any]] = ()) -> None:
+def table(book: Runbook, out: TextIO) -> None:
     from tabulate import tabulate
 
     w = out.write
-    d = book.decision
-    w(f"Microsoft 365 cancellation runbook: {_domains(book)}\n")
+    w(_("Microsoft 365 cancellation runbook: {domains}").format(domains=clean(_domains(book))) + "\n")
     w(
-        f"Cancellation date {book.facts.cancel_date.isoformat()}; policy {d.policy}; checked against "
-        f"{clean(book.source or 'DNS')}.\n\n"
+        _("Cancellation date {date}; policy {policy}; checked against {source}.").format(
+            date=book.facts.cancel_date.isoformat(),
+            policy=book.decision.policy,
+            source=clean(source_text(book)),
+        )
+        + "\n\n"
     )
-    w(
-        tabulate(
-            [[s.number, s.id, s.status.value] for s in book.steps],
-            headers=["#", "STEP", "STATUS"],
-            tablefmt="simple",
+    rows = [[s.number, s.id, s.status.value, s.ready_at or ""] for s in book.steps]
+    w(tabulate(rows, headers=["#", _("STEP"), _("STATUS"), _("UNTIL")], tablefmt="simple") + "\n")
+    for s in book.steps:
+        _table_step(s, w)
+    _table_tail(book, w)
+
+
+def _table_step(s: Step, w: Write) -> None:
+    write = w
+    write(f"\n{s.number}. {s.title} [{s.status.value}]\n")
+    for text in s.detail:
+        write(_wrap(clean(str(text)), "   "))
+    for i in s.items:
+        write(_wrap(f"- {clean(_item(i))}", "   "))
+    if s.status is not Status.DONE:
+        for a in s.advice:
+            write(_wrap(f"* {a}", "   "))
+
+
+def _table_tail(book: Runbook, w: Write) -> None:
+    from tabulate import tabulate
+
+    write = w
+    d, r = book.decision, book.retention
+    for reason in d.reasons:
+        write(_wrap(f"- {reason}", "  "))
+    write(
+        _("Customer data: may be deleted from {start}, deleted by {end}.").format(
+            start=r.may_delete_from.isoformat(), end=r.deleted_by.isoformat()
         )
         + "\n"
     )
-    for s in book.steps:
-        w(f"\n{s.number}. {s.title} [{s.status.value}]\n")
-        w(_wrap(clean(s.detail), "   "))
-        for i in s.items:
-            w(_wrap(f"- {clean(_item(i))}", "   "))
-        if s.status is not Status.DONE:
-            for a in s.advice:
-                w(_wrap(f"* {a}", "   "))
-    w(
-        f"\nCancellation: {'by phone' if d.channel == 'phone' else 'online'} ({d.action}); "
-        f"refund: {REFUND[d.refund]}; early-cancellation fees: {'may apply' if d.fee_warning else 'no'}.\n"
-    )
-    for reason in d.reasons:
-        w(_wrap(f"- {reason}", "  "))
-    r = book.retention
-    w(
-        f"Customer data: may be deleted from {r.may_delete_from.isoformat()}, "
-        f"deleted by {r.deleted_by.isoformat()}.\n"
-    )
     rows = [[clean(name_of(x)), x.verdict.value, clean(_codes(x)) or "-"] for x in book.results]
-    w("\n" + tabulate(rows, headers=["DOMAIN", "VERDICT", "FINDINGS"], tablefmt="simple") + "\n")
-    if changes:
-        w("\nSince the last run:\n" + "".join(f"  {clean(line)}\n" for line in _change_lines(changes)))
-    w(f"\n{NEXT[book.exit_code]} (exit {book.exit_code})\n")
+    write("\n" + tabulate(rows, headers=[_("DOMAIN"), _("VERDICT"), _("FINDINGS")], tablefmt="simple") + "\n")
+    if book.changes:
+        lines = "".join(f"  {clean(line)}\n" for line in _change_lines(book))
+        write("\n" + _("Since the last run:") + "\n" + lines)
+    write(f"\n{_(NEXT[book.exit_code])} (exit {book.exit_code})\n")
 
 
-def _md(text: str) -> str:
-    """DNS data and input, safe inside Markdown text and table cells."""
-    return _MD_SPECIAL.sub(r"\\\1", clean(text)).replace("\n", " ")
+def _change_lines(book: Runbook) -> list[str]:
+    return [
+        f"{c['domain']}: {c['was']} -> {c['now']} ({_('last checked')} {c.get('checked_at') or '-'})"
+        for c in book.changes
+    ]
 
 
 def _md_step(s: Step) -> list[str]:
     box = "x" if s.status is Status.DONE else " "
-    lines = [f"- [{box}] **{s.number}. {s.title}** (`{s.id}`): **{s.status.value}**  ", f"  {_md(s.detail)}"]
-    lines += [f"  - {_md(_item(i))}" for i in s.items]
-    lines += [f"  - {a}" for a in s.advice]
+    lines = [f"- [{box}] **{s.number}. {s.title}** (`{s.id}`): **{s.status.value}**  "]
+    lines += [f"  {md(str(text))}" for text in s.detail]
+    lines += [f"  - {md(_item(i))}" for i in s.items]
+    if s.ack is not None:
+        lines.append(
+            f"  - {_('Acknowledged on')} {s.ack.on}"
+            + (f" (--force: {md(', '.join(s.ack.forced_over))})" if s.ack.forced else "")
+        )
+    for e in s.evidence:
+        lines += [f"  - {_('Evidence')}: {md(line)}" for line in _said(e)]
+    lines += [f"  - {md(str(a))}" for a in s.advice]
     return lines
 
 
-def markdown(book: Runbook, out: TextIO, changes: Sequence[dict[str, Any]] = ()) -> None:
+def markdown(book: Runbook, out: TextIO) -> None:
     d, r, f = book.decision, book.retention, book.facts
     lines = [
-        f"# Microsoft 365 subscription cancellation: {_md(_domains(book))}",
+        f"# {_('Microsoft 365 subscription cancellation')}: {md(_domains(book))}",
         "",
         "| | |",
         "|---|---|",
-        f"| Cancellation date | {f.cancel_date.isoformat()} |",
-        f"| Bought | {f.purchased.isoformat() if f.purchased else 'unknown'} |",
-        f"| Licences assigned | {f.licenses if f.licenses is not None else 'unknown'} |",
-        f"| Product key | {'yes' if f.product_key else 'no'} |",
-        f"| End date | {f.expires.isoformat() if f.expires else 'not given'}"
-        f"{' (expired)' if f.expired else ''} |",
-        f"| Policy | {d.policy} |",
-        f"| Checked against | {_md(book.source or 'DNS')} |",
-        f"| Status | {_md(NEXT[book.exit_code])} (exit {book.exit_code}) |",
+        f"| {_('Cancellation date')} | {f.cancel_date.isoformat()} |",
+        f"| {_('Bought')} | {f.purchased.isoformat() if f.purchased else '-'} |",
+        f"| {_('Licences assigned')} | {f.licenses if f.licenses is not None else '-'} |",
+        f"| {_('Partner')} | {md(book.partner or '-')} |",
+        f"| {_('Policy')} | {d.policy} |",
+        f"| {_('Checked against')} | {md(source_text(book))} |",
+        f"| {_('Status')} | {md(_(NEXT[book.exit_code]))} (exit {book.exit_code}) |",
         "",
-        "## Steps",
+        f"## {_('Steps')}",
         "",
     ]
     for s in book.steps:
         lines += _md_step(s)
     lines += [
         "",
-        "## Cancellation",
+        f"## {_('Cancellation')}",
         "",
-        f"- Channel: **{d.channel}** ({d.action})",
-        f"- Refund: {REFUND[d.refund]}",
-        f"- Early-cancellation fees: {'may apply' if d.fee_warning else 'no'}",
-        *[f"- {reason}" for reason in d.reasons],
+        f"- {_('Channel')}: **{d.channel}** ({d.action})",
+        f"- {_('Refund')}: {_(REFUND[d.refund])}",
+        *[f"- {md(reason)}" for reason in d.reasons],
         "",
-        "## Customer data",
+        f"## {_('Customer data')}",
         "",
-        f"- May be deleted from **{r.may_delete_from.isoformat()}**",
-        f"- Deleted by **{r.deleted_by.isoformat()}**",
+        f"- {_('May be deleted from')} **{r.may_delete_from.isoformat()}**",
+        f"- {_('Deleted by')} **{r.deleted_by.isoformat()}**",
         "",
-        "## Domains",
+        f"## {_('Domains')}",
         "",
-        "| Domain | Verdict | Findings |",
+        f"| {_('Domain')} | {_('Verdict')} | {_('Findings')} |",
         "|---|---|---|",
-        *[f"| {_md(name_of(x))} | {x.verdict.value} | {_md(_codes(x)) or '-'} |" for x in book.results],
+        *[f"| {md(name_of(x))} | {x.verdict.value} | {md(_codes(x)) or '-'} |" for x in book.results],
     ]
-    if changes:
-        lines += ["", "## Since the last run", "", *[f"- {_md(line)}" for line in _change_lines(changes)]]
+    if book.changes:
+        lines += ["", f"## {_('Since the last run')}", "", *[f"- {md(line)}" for line in _change_lines(book)]]
     out.write("\n".join(lines) + "\n")

@@ -1,25 +1,34 @@
 """The `--state FILE`: what a later run needs to pick up where this one stopped.
 
-It keeps the domains, the subscription facts given on the command line, the acknowledgements and the last
-check of each domain. It is written atomically (temporary file in the same directory, then rename: see
-dnscheck/output.py) and owner-only (0600). A file that is not valid JSON, or lacks the
-`"schema": "dnscheck-runbook/1"` marker, is an error: it is never overwritten. A missing or empty file
-starts a new state.
+It keeps the domains, the DNS settings (resolvers, mode, timeout: reused on resume, replaced when given again),
+the subscription facts, the acknowledgements (with what a --force went past), each domain's history of what live
+checks saw, and the last check of each domain as codes and arguments (never rendered sentences, so a report in
+another language can be made from it). Version 2 (`"schema": "dnscheck-runbook/2"`); version 1 files load.
+
+It is written atomically (dnscheck/output.py) and owner-only (0600). While a run uses it, it is locked
+(`fcntl.flock` on FILE.lock): a second run waits a little, then fails with a clear message. A file that is not
+valid JSON, or not a runbook state, is an error: it is never overwritten. A missing or empty file starts afresh.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from dnscheck.errors import DnscheckError
-from dnscheck.runbook.steps import ACKABLE, Ack
+from dnscheck.runbook.model import ACKABLE, Ack
 
-SCHEMA = "dnscheck-runbook/1"
+SCHEMA = "dnscheck-runbook/2"
+OLD_SCHEMAS = ("dnscheck-runbook/1",)
+LOCK_WAIT = 10.0  # seconds; DNSCHECK_LOCK_WAIT overrides (tests)
 
-# The facts a state file may hold, and their types. Dates are stored as YYYY-MM-DD.
 FACTS: dict[str, type] = {
     "purchased": date,
     "licenses": int,
@@ -29,7 +38,9 @@ FACTS: dict[str, type] = {
     "cancel_date": date,
     "billing": str,
     "policy": str,
+    "partner": str,
 }
+SETTINGS: dict[str, type] = {"resolvers": list, "mode": str, "timeout": float}
 
 
 class StateError(DnscheckError):
@@ -41,16 +52,54 @@ class State:
     domains: list[str] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
     acks: dict[str, Ack] = field(default_factory=dict)
-    last_check: dict[str, dict[str, Any]] = field(default_factory=dict)  # domain -> {"checked_at", "result"}
+    settings: dict[str, Any] = field(default_factory=dict)
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    last_check: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA,
             "domains": self.domains,
+            "settings": self.settings,
             "facts": {k: v.isoformat() if isinstance(v, date) else v for k, v in self.facts.items()},
-            "acks": {k: {"on": a.on, "domains": list(a.domains)} for k, a in self.acks.items()},
+            "acks": {
+                k: {"on": a.on, "domains": list(a.domains), "forced_over": list(a.forced_over)}
+                for k, a in self.acks.items()
+            },
+            "history": self.history,
             "last_check": self.last_check,
         }
+
+
+@contextlib.contextmanager
+def locked(path: str, wait: float | None = None) -> Iterator[None]:
+    """Hold FILE.lock for the whole run. The lock file stays: removing it would race with the next run."""
+    wait = float(os.environ.get("DNSCHECK_LOCK_WAIT", LOCK_WAIT)) if wait is None else wait
+    lock = f"{path}.lock"
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as e:
+        raise StateError(f"cannot lock --state {path} ({lock}): {e.strerror}") from None
+    try:
+        _acquire(fd, path, wait)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _acquire(fd: int, path: str, wait: float) -> None:
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise StateError(
+                    f"--state {path} is in use by another dnscheck runbook (waited {wait:g} s).",
+                    "Let the other run finish, then run again. The file was left untouched.",
+                ) from None
+            time.sleep(0.1)
 
 
 def load(path: str) -> State | None:
@@ -70,8 +119,8 @@ def load(path: str) -> State | None:
         raise _corrupt(path, f"it is not valid JSON ({e})") from None
     if not isinstance(doc, dict) or "schema" not in doc:
         raise _corrupt(path, f'it is not a dnscheck runbook state file (no "schema": "{SCHEMA}")')
-    if doc["schema"] != SCHEMA:
-        raise _corrupt(path, f'its schema is {doc["schema"]!r}; this dnscheck reads "{SCHEMA}" only')
+    if doc["schema"] != SCHEMA and doc["schema"] not in OLD_SCHEMAS:
+        raise _corrupt(path, f'its schema is {doc["schema"]!r}; this dnscheck reads "{SCHEMA}" and older')
     try:
         return _parse(doc)
     except (TypeError, ValueError, KeyError, AttributeError) as e:
@@ -93,27 +142,77 @@ def _corrupt(path: str, why: str) -> StateError:
 
 
 def _parse(doc: dict[str, Any]) -> State:
-    domains = doc.get("domains", [])
-    if not isinstance(domains, list) or not all(isinstance(d, str) for d in domains):
-        raise ValueError("domains must be a list of names")
+    domains = _names(doc.get("domains", []), "domains")
     facts = {}
     for key, value in _dict(doc.get("facts", {}), "facts").items():
         if key not in FACTS:
             raise ValueError(f"unknown fact {key!r}")
         if value is not None:
             facts[key] = _typed(key, value, FACTS[key])
-    acks = {}
-    for step, ack in _dict(doc.get("acks", {}), "acks").items():
-        if step not in ACKABLE:
-            raise ValueError(f"{step!r} is not a step that can be acknowledged")
-        ack = _dict(ack, f"acks.{step}")
-        on = _typed(f"acks.{step}.on", ack["on"], date).isoformat()
-        ack_domains = ack.get("domains", [])
-        if not isinstance(ack_domains, list) or not all(isinstance(d, str) for d in ack_domains):
-            raise ValueError(f"acks.{step}.domains must be a list of names")
-        acks[step] = Ack(on, tuple(ack_domains))
+    acks = {step: _ack(step, ack) for step, ack in _dict(doc.get("acks", {}), "acks").items()}
+    settings = {}
+    for key, value in _dict(doc.get("settings", {}), "settings").items():
+        if key in SETTINGS and value is not None:
+            settings[key] = _setting(key, value)
     last = {k: _dict(v, f"last_check.{k}") for k, v in _dict(doc.get("last_check", {}), "last_check").items()}
-    return State(list(domains), facts, acks, last)
+    history = {k: _entries(k, v) for k, v in _dict(doc.get("history", {}), "history").items()}
+    if doc["schema"] in OLD_SCHEMAS:
+        history = _history_from_v1(last)
+        last = {}
+    return State(domains, facts, acks, settings, history, last)
+
+
+def _ack(step: str, value: Any) -> Ack:
+    if step not in ACKABLE:
+        raise ValueError(f"{step!r} is not a step that can be acknowledged")
+    ack = _dict(value, f"acks.{step}")
+    on = _typed(f"acks.{step}.on", ack["on"], date).isoformat()
+    domains = _names(ack.get("domains", []), f"acks.{step}.domains")
+    forced = _names(ack.get("forced_over", []), f"acks.{step}.forced_over")
+    return Ack(on, tuple(domains), tuple(forced))
+
+
+def _setting(key: str, value: Any) -> Any:
+    if key == "resolvers":
+        return _names(value, "settings.resolvers")
+    if key == "timeout":
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ValueError("settings.timeout must be a positive number")
+        return float(value)
+    if value not in ("auto", "resolver", "authoritative"):
+        raise ValueError(f"settings.mode {value!r} is not a mode")
+    return value
+
+
+def _entries(domain: str, value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        raise ValueError(f"history.{domain} must be a list")
+    for e in value:
+        entry = _dict(e, f"history.{domain}[]")
+        for k in ("key", "verdict", "first_seen", "last_seen"):
+            if not isinstance(entry.get(k), str):
+                raise ValueError(f"history.{domain}[].{k} must be a string")
+    return list(value)
+
+
+def _history_from_v1(last: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Version 1 kept only the last verdict: a history of one entry, first seen when it was checked. Only a live
+    check counts (version 1 marked a zone file's source as "zone file ...")."""
+    out = {}
+    for domain, check in last.items():
+        verdict, when = check.get("verdict"), check.get("checked_at")
+        live = not str(check.get("source", "")).startswith("zone file")
+        if live and isinstance(verdict, str) and isinstance(when, str) and verdict != "unknown":
+            out[domain] = [
+                {"key": f"{verdict}|v1", "verdict": verdict, "first_seen": when, "last_seen": when}
+            ]
+    return out
+
+
+def _names(value: Any, what: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(d, str) for d in value):
+        raise ValueError(f"{what} must be a list of names")
+    return list(value)
 
 
 def _dict(value: Any, what: str) -> dict[str, Any]:
@@ -133,16 +232,35 @@ def _typed(key: str, value: Any, kind: type) -> Any:
     return value
 
 
-def changes_since(
-    last_check: dict[str, dict[str, Any]], results: Any, source: str = ""
-) -> list[dict[str, Any]]:
-    """The domains whose verdict differs from the one the state file remembers from the same source (a zone
-    file's verdict is no "before" for live DNS)."""
+def last_check_of(result: Any, evidence: Any) -> dict[str, Any]:
+    """One domain's last check as data: codes and arguments, never the rendered words."""
+    return {
+        "checked_at": evidence.checked_at,
+        "live": evidence.live,
+        "via": evidence.via,
+        "mode": evidence.mode,
+        "verdict": result.verdict.value,
+        "findings": [
+            {
+                "code": f.code,
+                "severity": f.severity.value,
+                "variant": f.variant,
+                "args": dict(f.args),
+                "record": f.record.as_dict() if f.record else None,
+            }
+            for f in result.findings
+        ],
+        "safe_after": evidence.safe_after,
+    }
+
+
+def changes_since(last_check: dict[str, dict[str, Any]], results: Any) -> list[dict[str, Any]]:
+    """The domains whose live verdict differs from the last live one the state remembers."""
     out = []
     for r in results:
         name = r.domain or r.input
         before = last_check.get(name, {})
-        if before.get("source", source) != source:
+        if before.get("live") is False:
             continue
         if before.get("verdict") and before["verdict"] != r.verdict.value:
             out.append(
