@@ -79,7 +79,8 @@ def _run(req: Request, saved: st.State) -> tuple[Runbook, Callable[[], None]]:
     changes = tuple(st.changes_since(saved.last_check, results)) if run.live else ()
 
     def rebuild() -> Runbook:
-        book = build(results, facts, policy, acks, Context(run.now, run.live, evidence), run.via)
+        tenant = bool(req.options.get("tenant_check")) and run.live
+        book = build(results, facts, policy, acks, Context(run.now, run.live, evidence, tenant), run.via)
         return dataclasses.replace(book, changes=changes, mode=run.mode)
 
     book = _take_acks(req, rebuild(), acks, names, today, rebuild)

@@ -67,6 +67,7 @@ class Context:
     now: datetime
     live: bool = True
     evidence: Mapping[str, Evidence] = field(default_factory=dict)
+    tenant_checked: bool = False  # --tenant-check ran: removal is judged on its evidence
 
 
 def owner_of(f: object) -> str:
@@ -100,7 +101,7 @@ def build(
     for step_id in DNS_STEPS:
         steps[step_id] = _dns_step(step_id, results, ctx)
     steps[SAVE_DATA] = _manual(SAVE_DATA, steps, acks.get(SAVE_DATA), tx.save_data(facts, retention))
-    steps[REMOVE_DOMAINS] = _remove_domains(results, steps, acks.get(REMOVE_DOMAINS))
+    steps[REMOVE_DOMAINS] = _remove_domains(results, steps, acks.get(REMOVE_DOMAINS), ctx.tenant_checked)
     steps[CANCEL] = _manual(CANCEL, steps, acks.get(CANCEL), *tx.cancel(decision, policy, partner))
     steps[UNINSTALL] = _manual(UNINSTALL, steps, acks.get(UNINSTALL), (t(tx.UNINSTALL_TEXT),))
     return Runbook(
@@ -238,7 +239,9 @@ def _ack_text(ack: Ack) -> Text:
     return t(tx.ACKED, on=ack.on)
 
 
-def _remove_domains(results: Sequence[Result], steps: Mapping[str, Step], ack: Ack | None) -> Step:
+def _remove_domains(
+    results: Sequence[Result], steps: Mapping[str, Step], ack: Ack | None, tenant_checked: bool
+) -> Step:
     items = items_of(results, REMOVE_DOMAINS)
     names = [name_of(r) for r in results]
     own = _own_findings(items, ack)
@@ -251,7 +254,7 @@ def _remove_domains(results: Sequence[Result], steps: Mapping[str, Step], ack: A
         return Step(
             REMOVE_DOMAINS, Status.ACTION, (t(tx.NOT_READY, domains=not_ready),), items=items, ack=ack
         )
-    tenant = _tenant_evidence(results, items)
+    tenant = _tenant_evidence(results) if tenant_checked else None
     if tenant is None or step.status not in (Status.MANUAL, Status.DONE):
         return _ack_domains(step, names, ack)
     return _tenant_step(step, tenant, items, ack)
@@ -283,15 +286,10 @@ def _ack_domains(step: Step, names: list[str], ack: Ack | None) -> Step:
     return Step(step.id, Status.MANUAL, detail, step.advice, step.items)
 
 
-def _tenant_evidence(results: Sequence[Result], items: tuple[Item, ...]) -> dict[str, bool] | None:
-    """With --tenant-check, per domain: is it absent from every tenant? None when no tenant check ran."""
-    if not any(topic_of(i.finding) is Topic.TENANT for i in items):
-        return None
-    out = {}
-    for r in results:
-        codes = {f.code for f in r.findings if topic_of(f) is Topic.TENANT}
-        out[name_of(r)] = TENANT_ABSENT in codes
-    return out
+def _tenant_evidence(results: Sequence[Result]) -> dict[str, bool]:
+    """With --tenant-check, per domain: is it absent from every tenant? Only TENANT_ABSENT says so: a failed
+    or missing answer never reads as absent."""
+    return {name_of(r): any(f.code == TENANT_ABSENT for f in r.findings) for r in results}
 
 
 def _tenant_step(step: Step, absent: dict[str, bool], items: tuple[Item, ...], ack: Ack | None) -> Step:
