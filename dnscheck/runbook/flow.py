@@ -49,7 +49,7 @@ class Request:
 
 
 def run(req: Request) -> int:
-    if req.interactive and not sys.stdin.isatty():
+    if req.interactive and not _is_tty():
         raise click.UsageError(
             "--interactive needs a terminal on stdin; acknowledge steps with --ack STEP instead"
         )
@@ -62,6 +62,10 @@ def run(req: Request) -> int:
         save()
     _render(book, req.fmt, req.output)
     return book.exit_code
+
+
+def _is_tty() -> bool:
+    return sys.stdin.isatty()
 
 
 def _run(req: Request, saved: st.State) -> tuple[Runbook, Callable[[], None]]:

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from dnscheck.cli import cli
-from dnscheck.runbook import command
+from dnscheck.runbook import command, flow
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 M365 = str(FIXTURES / "m365.zone")
@@ -44,18 +44,22 @@ def test_domain_still_at_m365() -> None:
     assert d["source"].startswith("zone file")
 
 
-def test_planned_zone_then_acks_to_exit_0() -> None:
+def test_planned_zone_never_completes_a_step_and_acks_keep_the_order() -> None:
     res = run("contoso.com", "--zone-file", PLANNED, *FACTS, "-f", "json")
-    assert res.exit_code == 1
-    assert statuses(doc(res))["cancel-subscription"] == "waiting"
+    assert res.exit_code == 2, res.output
+    d = doc(res)
+    assert statuses(d)["update-mx"] == "planned" and statuses(d)["change-ns"] == "planned"
+    assert d["live"] is False
+    res = run("contoso.com", "--zone-file", PLANNED, *FACTS, "--ack", "save-data", "--ack", "remove-domains")
+    assert res.exit_code == 64
+    assert "--ack remove-domains: not due yet" in res.stderr and "--force" in res.stderr
     res = run("contoso.com", "--zone-file", PLANNED, *FACTS, "-f", "json", "--ack", "save-data",
-              "--ack", "remove-domains")
-    assert res.exit_code == 1
-    assert statuses(doc(res))["cancel-subscription"] == "manual"
-    res = run("contoso.com", "--zone-file", PLANNED, *FACTS, "-f", "json", "--ack", "save-data",
-              "--ack", "remove-domains", "--ack", "cancel-subscription", "--ack", "uninstall-office")
-    assert res.exit_code == 0
-    assert set(statuses(doc(res)).values()) == {"done"}
+              "--ack", "remove-domains", "--ack", "cancel-subscription", "--ack", "uninstall-office", "--force")
+    assert res.exit_code == 2, res.output  # forced acks never make the planned DNS steps done
+    d = doc(res)
+    assert statuses(d)["remove-domains"] == "done"
+    assert d["steps"][3]["forced"] == ["update-mx (planned)", "change-ns (planned)"]
+    assert "--force" in d["steps"][3]["detail"]
 
 
 def test_cancellation_and_retention_in_json() -> None:
@@ -84,34 +88,57 @@ def test_expired_follows_expires() -> None:
 
 def test_state_resume(tmp_path: Path) -> None:
     state = tmp_path / "cancel.json"
-    res = run("contoso.com", "--zone-file", M365, *FACTS, "--state", str(state), "--ack", "save-data")
-    assert res.exit_code == 2
+    res = run("contoso.com", "--zone-file", M365, *FACTS, "--state", str(state), "--ack", "save-data",
+              "--resolver", "127.0.0.1:9", "--mode", "resolver", "--timeout", "2")
+    assert res.exit_code == 2, res.output
     assert stat.S_IMODE(state.stat().st_mode) == 0o600
     saved = json.loads(state.read_text())
-    assert saved["schema"] == "dnscheck-runbook/1"
+    assert saved["schema"] == "dnscheck-runbook/2"
     assert saved["domains"] == ["contoso.com"]
     assert saved["facts"] == {"purchased": "2025-01-01", "licenses": 10, "cancel_date": "2026-03-01"}
+    assert saved["settings"] == {"resolvers": ["127.0.0.1:9"], "mode": "resolver", "timeout": 2.0}
     assert list(saved["acks"]) == ["save-data"]
-    assert saved["last_check"]["contoso.com"]["verdict"] == "blocked"
+    assert saved["history"] == {} and saved["last_check"] == {}  # a zone file is no evidence
 
-    # Later: the zone has moved. No domain, no facts on the command line: all from the state.
-    res = run("--zone-file", PLANNED, "--state", str(state), "-f", "json", "--ack", "remove-domains")
-    assert res.exit_code == 1, res.output
+    # Later: no domain, no facts, no settings on the command line: all from the state; --mode given again wins.
+    res = run("--zone-file", PLANNED, "--state", str(state), "-f", "json", "--mode", "auto")
+    assert res.exit_code == 2, res.output
     d = doc(res)
-    assert statuses(d)["save-data"] == "done"
-    assert statuses(d)["remove-domains"] == "done"
-    assert statuses(d)["cancel-subscription"] == "manual"
-    assert d["facts"]["licenses"] == 10
-    assert d["changes"] == []  # m365.zone's verdict is no "before" for planned.zone's
-    assert saved["last_check"]["contoso.com"]["source"].startswith("zone file")
+    assert statuses(d)["save-data"] == "done" and d["facts"]["licenses"] == 10 and d["mode"] == "auto"
     saved = json.loads(state.read_text())
-    assert set(saved["acks"]) == {"save-data", "remove-domains"}
+    assert saved["settings"] == {"resolvers": ["127.0.0.1:9"], "mode": "auto", "timeout": 2.0}
     assert saved["acks"]["save-data"]["on"] == d["steps"][2]["acknowledged"]
 
     # A fact given again on the command line wins, and is kept.
     d = doc(run("--zone-file", PLANNED, "--state", str(state), "-f", "json", "--licenses", "30"))
     assert d["cancellation"]["channel"] == "phone"
     assert json.loads(state.read_text())["facts"]["licenses"] == 30
+
+    # --unack withdraws.
+    d = doc(run("--zone-file", PLANNED, "--state", str(state), "-f", "json", "--unack", "save-data"))
+    assert statuses(d)["save-data"] == "manual" and json.loads(state.read_text())["acks"] == {}
+
+
+def test_domain_set_changes_only_explicitly(tmp_path: Path) -> None:
+    state = tmp_path / "cancel.json"
+    assert run("contoso.com", "--zone-file", PLANNED, *FACTS, "--state", str(state)).exit_code == 2
+    res = run("fabrikam.com", "--zone-file", PLANNED, "--state", str(state))
+    assert res.exit_code == 64 and "is for contoso.com" in res.stderr and "--add-domain" in res.stderr
+    assert json.loads(state.read_text())["domains"] == ["contoso.com"]
+    res = run("--zone-file", PLANNED, "--state", str(state), "--add-domain", "fabrikam.com", "-f", "json")
+    assert [x["domain"] for x in doc(res)["domains"]] == ["contoso.com", "fabrikam.com"]
+    res = run("--zone-file", PLANNED, "--state", str(state), "--remove-domain", "fabrikam.com", "-f", "json")
+    assert json.loads(state.read_text())["domains"] == ["contoso.com"]
+    res = run("--zone-file", PLANNED, "--state", str(state), "--remove-domain", "nope.com")
+    assert res.exit_code == 64 and "not one of contoso.com" in res.stderr
+
+
+def test_output_file_is_written_atomically(tmp_path: Path) -> None:
+    out = tmp_path / "ticket.md"
+    res = run("contoso.com", "--zone-file", PLANNED, *FACTS, "-f", "markdown", "-o", str(out))
+    assert res.exit_code == 2 and res.stdout == ""
+    assert out.read_text().startswith("# Microsoft 365 subscription cancellation: contoso.com")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ticket.md"]
 
 
 def test_cancel_date_defaults_to_today_and_is_not_saved(tmp_path: Path) -> None:
@@ -136,7 +163,10 @@ def test_corrupt_or_foreign_state_is_never_overwritten(tmp_path: Path, content: 
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["contoso.com", "--zone-file", PLANNED, *FACTS, "--ack", "update-mx"], "cannot be acknowledged"),
+    (["contoso.com", "--zone-file", PLANNED, *FACTS, "--ack", "update-mx"], "done when a live check says so"),
+    (["contoso.com", "--zone-file", PLANNED, *FACTS, "--ack", "save-dat"],
+     "not a step; steps that can be acknowledged now: save-data"),
+    (["contoso.com", "--zone-file", PLANNED, *FACTS, "--unack", "update-mx"], "--unack update-mx"),
     (["contoso.com", "--zone-file", PLANNED, "--purchased", "2025-01-01"], "--licenses"),
     (["contoso.com", "--zone-file", PLANNED, "--licenses", "3"], "--purchased"),
     (["--zone-file", PLANNED, *FACTS], "at least one DOMAIN"),
@@ -147,7 +177,8 @@ def test_corrupt_or_foreign_state_is_never_overwritten(tmp_path: Path, content: 
     (["contoso.com", *FACTS, "--expires", "2026-12-31", "--expired"], "contradicts"),
     (["contoso.com", *FACTS, "--expires", "2026-01-01", "--not-expired"], "contradicts"),
     (["contoso.com", *FACTS, "--licenses", "-1"], "--licenses"),
-    (["contoso.com", *FACTS, "--format", "csv"], "--format"),
+    (["contoso.com", *FACTS, "--format", "csv"], "-f csv does not suit a runbook"),
+    (["contoso.com", *FACTS, "--format", "yaml"], "--format"),
     (["contoso.com", *FACTS, "--interactive"], "needs a terminal"),
     (["contoso.com", *FACTS, "--state", "/nonexistent/dir/s.json"], "not writable"),
 ])
@@ -157,26 +188,23 @@ def test_usage_errors(args: list[str], message: str) -> None:
     assert message in res.stderr
 
 
-def test_interactive_walk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(command, "_is_tty", lambda: True)
+def test_interactive_asks_only_about_the_next_due_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(flow, "_is_tty", lambda: True)
     state = tmp_path / "s.json"
-    # save-data yes, remove-domains yes, then cancel-subscription becomes manual: no; uninstall-office: yes.
     res = run("contoso.com", "--zone-file", PLANNED, *FACTS, "--interactive", "--state", str(state),
-              "-f", "json", input="y\ny\nn\ny\n")
-    assert res.exit_code == 1, res.output
-    assert "Is 'cancel-subscription' done?" in res.stderr
-    s = statuses(doc(res))
-    assert s == {"update-mx": "done", "change-ns": "done", "save-data": "done", "remove-domains": "done",
-                 "cancel-subscription": "manual", "uninstall-office": "done"}
-    assert set(json.loads(state.read_text())["acks"]) == {"save-data", "remove-domains", "uninstall-office"}
+              "-f", "json", input="y\ny\ny\n")
+    assert res.exit_code == 2, res.output
+    # save-data is due; after it, nothing is (the DNS steps are only planned): no other question.
+    assert res.stderr.count("done?") == 1 and "Is 'save-data' done?" in res.stderr
+    assert statuses(doc(res))["save-data"] == "done"
+    assert set(json.loads(state.read_text())["acks"]) == {"save-data"}
 
 
-def test_interactive_skips_steps_that_are_not_manual(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(command, "_is_tty", lambda: True)
-    res = run("contoso.com", "--zone-file", M365, *FACTS, "--interactive", input="n\nn\n")
+def test_interactive_stops_at_the_first_no(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(flow, "_is_tty", lambda: True)
+    res = run("contoso.com", "--zone-file", M365, *FACTS, "--interactive", input="n\n")
     assert res.exit_code == 2
-    assert "Is 'save-data' done?" in res.stderr and "Is 'uninstall-office' done?" in res.stderr
-    assert "Is 'remove-domains' done?" not in res.stderr  # action-required: the check decides
+    assert res.stderr.count("done?") == 1 and "Is 'uninstall-office' done?" not in res.stderr
 
 
 def test_markdown_report() -> None:

@@ -7,10 +7,14 @@ import json
 import re
 from datetime import date
 
+import dataclasses
+from datetime import UTC, datetime
+
+from dnscheck.formats import get_format
 from dnscheck.models import Finding, Record, Result, Severity, Verdict
+from dnscheck.runbook.model import ACKABLE, Ack, Evidence, Said
 from dnscheck.runbook.policy import ARTICLE, Facts
-from dnscheck.runbook.render import render
-from dnscheck.runbook.steps import ACKABLE, Ack, build
+from dnscheck.runbook.steps import Context, build
 
 FACTS = Facts(cancel_date=date(2026, 3, 1), purchased=date(2025, 1, 1), licenses=10, expired=False,
               expires=date(2026, 12, 31))
@@ -29,21 +33,32 @@ def blocked() -> Result:
     return Result("contoso.com", "contoso.com", "contoso.com", Verdict.BLOCKED, "worldwide", findings)
 
 
+EVIDENCE = Evidence("contoso.com", True, "resolver 127.0.0.1:5300", "auto", "2026-03-01T12:00:00Z", "safe",
+                    (Said("resolver 127.0.0.1:5300", ("10 mx1.newmail.net",), ("ns1.newdns.net",)),
+                     Said("ns1.newdns.net (127.0.0.9)", ("10 mx1.newmail.net",), ("ns1.newdns.net",),
+                          authoritative=True)),
+                    True, "2026-02-01T00:00:00Z", "2026-02-01T01:00:00Z", "given")
+
+
 def rendered(fmt: str, results: list[Result] | None = None, acks: dict[str, Ack] | None = None,
              changes: list[dict[str, object]] | None = None) -> str:
     out = io.StringIO()
-    render(build(results or [blocked()], FACTS, ARTICLE, acks, "zone file x.zone"), fmt, out, changes or [])
+    ctx = Context(datetime(2026, 3, 1, 12, tzinfo=UTC), True, {"contoso.com": EVIDENCE})
+    book = build(results or [blocked()], FACTS, ARTICLE, acks, ctx, "resolver 127.0.0.1:5300")
+    book = dataclasses.replace(book, changes=tuple(changes or ()), mode="auto")
+    get_format(fmt)(out).runbook(book)
     return out.getvalue()
 
 
 def test_json_shape() -> None:
     doc = json.loads(rendered("json"))
-    assert doc["schema"] == "dnscheck-runbook-report/1"
+    assert doc["schema"] == "dnscheck-runbook-report/2"
     assert [s["id"] for s in doc["steps"]] == ["update-mx", "change-ns", "save-data", "remove-domains",
                                                "cancel-subscription", "uninstall-office"]
     for s in doc["steps"]:
         assert {"id", "status", "detail"} <= set(s)
-        assert s["status"] in ("done", "action-required", "manual", "waiting", "unknown")
+        assert s["status"] in ("done", "action-required", "planned", "manual", "waiting", "unknown")
+        assert all(set(m) == {"id", "args"} for m in s["messages"])
     c = doc["cancellation"]
     assert c["channel"] == "online" and c["refund"] is None and c["fee_warning"] is True
     assert isinstance(c["reasons"], list) and c["reasons"]
@@ -51,7 +66,8 @@ def test_json_shape() -> None:
     assert doc["domains"][0]["domain"] == "contoso.com" and doc["domains"][0]["verdict"] == "blocked"
     assert doc["steps"][0]["records"][0]["record"]["type"] == "MX"
     assert doc["exit_code"] == 2
-    assert doc["source"] == "zone file x.zone"
+    assert doc["source"] == "resolver 127.0.0.1:5300" and doc["live"] is True
+    assert doc["steps"][0]["evidence"][0]["servers"][1]["authoritative"] is True
 
 
 def test_json_keeps_hostile_text_escaped() -> None:
@@ -91,7 +107,7 @@ def test_table() -> None:
     text = rendered("table")
     assert "\x1b" not in text and "\\x1b" in text
     assert "update-mx" in text and "action-required" in text
-    assert "Cancellation: online" in text and "may apply" in text
+    assert "Cancel online" in text and "may apply" in text
     assert "2026-05-30" in text and "2026-08-28" in text
     assert text.rstrip().endswith("(exit 2)")
 
@@ -102,3 +118,18 @@ def test_changes_since_last_run() -> None:
     assert "contoso.com: safe -> blocked" in rendered("table", changes=change)
     assert "## Since the last run" in rendered("markdown", changes=change)
     assert json.loads(rendered("json", changes=change))["changes"] == change
+
+
+def test_markdown_states_the_evidence_per_step() -> None:
+    safe = Result("contoso.com", "contoso.com", "contoso.com", Verdict.SAFE, None, ())
+    md = rendered("markdown", [safe]).replace("\\", "")
+    assert "Evidence: contoso.com: safe, checked 2026-03-01T12:00:00Z through resolver 127.0.0.1:5300" in md
+    assert "ns1.newdns.net (127.0.0.9) said MX 10 mx1.newmail.net; NS ns1.newdns.net" in md
+    assert "caches clear after 2026-02-01T01:00:00Z" in md
+
+
+def test_formats_that_do_not_suit_say_so() -> None:
+    from dnscheck.formats import FORMATS
+
+    suits = {name for name in FORMATS if get_format(name).runbook_ok}
+    assert suits == {"table", "json", "markdown"}

@@ -13,15 +13,19 @@ import pytest
 from dnscheck.errors import EXIT_USAGE
 from dnscheck.models import Result, Verdict
 from dnscheck.runbook import state as st
-from dnscheck.runbook.steps import Ack
+from dnscheck.runbook.model import Ack
 
 
 def sample() -> st.State:
     return st.State(
         domains=["contoso.com"],
         facts={"purchased": date(2025, 1, 1), "licenses": 10, "product_key": False, "policy": "article"},
-        acks={"save-data": Ack("2026-02-01", ("contoso.com",))},
-        last_check={"contoso.com": {"checked_at": "2026-02-01T10:00:00Z", "verdict": "blocked"}},
+        acks={"save-data": Ack("2026-02-01", ("contoso.com",)),
+              "cancel-subscription": Ack("2026-02-02", ("contoso.com",), ("remove-domains (waiting)",))},
+        settings={"resolvers": ["127.0.0.1:5300"], "mode": "authoritative", "timeout": 3.0},
+        history={"contoso.com": [{"key": "blocked|MX_M365|", "verdict": "blocked",
+                                  "first_seen": "2026-02-01T10:00:00Z", "last_seen": "2026-02-01T10:00:00Z"}]},
+        last_check={"contoso.com": {"checked_at": "2026-02-01T10:00:00Z", "verdict": "blocked", "live": True}},
     )
 
 
@@ -33,8 +37,9 @@ def test_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     st.save(str(path), sample())
     doc = json.loads(path.read_text())
-    assert doc["schema"] == "dnscheck-runbook/1"
+    assert doc["schema"] == "dnscheck-runbook/2"
     assert doc["facts"]["purchased"] == "2025-01-01"
+    assert doc["acks"]["cancel-subscription"]["forced_over"] == ["remove-domains (waiting)"]
     loaded = st.load(str(path))
     assert loaded == sample()
 
@@ -67,7 +72,10 @@ FOREIGN = {
     "no schema": '{"domains": ["contoso.com"]}',
     "check report": '{"schema": "dnscheck/1", "results": [], "summary": {}}',
     "runbook report": '{"schema": "dnscheck-runbook-report/1", "steps": []}',
-    "newer version": '{"schema": "dnscheck-runbook/2"}',
+    "newer version": '{"schema": "dnscheck-runbook/3"}',
+    "bad mode": '{"schema": "dnscheck-runbook/2", "settings": {"mode": "fast"}}',
+    "bad timeout": '{"schema": "dnscheck-runbook/2", "settings": {"timeout": "soon"}}',
+    "bad history": '{"schema": "dnscheck-runbook/2", "history": {"contoso.com": [{"verdict": 1}]}}',
     "bad ack step": '{"schema": "dnscheck-runbook/1", "acks": {"update-mx": {"on": "2026-01-01"}}}',
     "bad ack date": '{"schema": "dnscheck-runbook/1", "acks": {"save-data": {"on": "yesterday"}}}',
     "bad fact": '{"schema": "dnscheck-runbook/1", "facts": {"licenses": "ten"}}',
@@ -94,7 +102,7 @@ def test_corrupt_or_foreign_file_is_a_usage_error(tmp_path: Path, content: str |
 def test_foreign_message_names_the_marker(tmp_path: Path) -> None:
     path = tmp_path / "report.json"
     path.write_text('{"results": []}')
-    with pytest.raises(st.StateError, match='"schema": "dnscheck-runbook/1"'):
+    with pytest.raises(st.StateError, match='"schema": "dnscheck-runbook/2"'):
         st.load(str(path))
 
 
@@ -106,11 +114,61 @@ def test_unreadable_path(tmp_path: Path) -> None:
 def test_changes_since() -> None:
     results = [Result("contoso.com", "contoso.com", "contoso.com", Verdict.SAFE, None, ()),
                Result("fabrikam.com", "fabrikam.com", "fabrikam.com", Verdict.BLOCKED, None, ())]
-    last = {"contoso.com": {"verdict": "blocked", "checked_at": "2026-02-01T10:00:00Z"},
+    last = {"contoso.com": {"verdict": "blocked", "checked_at": "2026-02-01T10:00:00Z", "live": True},
             "fabrikam.com": {"verdict": "blocked"}}
     assert st.changes_since(last, results) == [
         {"domain": "contoso.com", "was": "blocked", "now": "safe", "checked_at": "2026-02-01T10:00:00Z"}]
     assert st.changes_since({}, results) == []
-    # A verdict from another source (a zone file, live DNS) is no "before".
-    last["contoso.com"]["source"] = "zone file planned.zone (not live DNS)"
-    assert st.changes_since(last, results, "live DNS, mode auto") == []
+    last["contoso.com"]["live"] = False  # a planned zone's verdict is no "before"
+    assert st.changes_since(last, results) == []
+
+
+def test_version_1_loads() -> None:
+    doc = {"schema": "dnscheck-runbook/1", "domains": ["contoso.com"], "facts": {"licenses": 3},
+           "acks": {"save-data": {"on": "2026-02-01", "domains": ["contoso.com"]}},
+           "last_check": {"contoso.com": {"checked_at": "2026-02-01T10:00:00Z", "source": "live DNS, mode auto",
+                                          "verdict": "safe", "result": {"findings": []}},
+                          "fabrikam.com": {"checked_at": "2026-02-01T10:00:00Z", "verdict": "safe",
+                                           "source": "zone file planned.zone (not live DNS)"}}}
+    state = st._parse(doc)
+    assert state.domains == ["contoso.com"] and state.acks["save-data"].on == "2026-02-01"
+    assert state.history["contoso.com"][0]["first_seen"] == "2026-02-01T10:00:00Z"
+    assert "fabrikam.com" not in state.history  # a zone file's verdict is no evidence
+    assert state.settings == {} and state.last_check == {}
+
+
+def test_version_1_file_is_rewritten_as_version_2(tmp_path: Path) -> None:
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({"schema": "dnscheck-runbook/1", "domains": ["contoso.com"]}))
+    loaded = st.load(str(path))
+    assert loaded is not None
+    st.save(str(path), loaded)
+    assert json.loads(path.read_text())["schema"] == "dnscheck-runbook/2"
+
+
+def test_lock_makes_a_second_run_wait_then_fail(tmp_path: Path) -> None:
+    import time
+
+    path = str(tmp_path / "s.json")
+    with st.locked(path):
+        start = time.monotonic()
+        with pytest.raises(st.StateError, match="in use by another dnscheck runbook"), st.locked(path, wait=0.3):
+            pass
+        assert time.monotonic() - start >= 0.3
+    with st.locked(path, wait=0.3):  # released
+        pass
+
+
+def test_last_check_keeps_codes_and_arguments_not_words() -> None:
+    from dnscheck.models import Finding, Record, Severity
+    from dnscheck.runbook.model import Evidence
+
+    f = Finding("MX_M365", Severity.BLOCKED, (("value", "0 x.mail.protection.outlook.com"),),
+                Record("contoso.com", "MX", "0 x"), None, "mx")
+    r = Result("contoso.com", "contoso.com", "contoso.com", Verdict.BLOCKED, None, (f,))
+    e = Evidence("contoso.com", True, "resolver 127.0.0.1:5300", "auto", "2026-03-01T12:00:00Z", "blocked")
+    doc = st.last_check_of(r, e)
+    assert doc["findings"][0] == {"code": "MX_M365", "severity": "blocked", "variant": "mx",
+                                  "args": {"value": "0 x.mail.protection.outlook.com"},
+                                  "record": {"name": "contoso.com", "type": "MX", "value": "0 x", "ttl": None}}
+    assert "message" not in json.dumps(doc)
