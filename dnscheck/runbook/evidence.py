@@ -2,7 +2,8 @@
 
 Pure: the clock is a parameter. The state keeps, per domain, a history of what live checks saw (a verdict and the
 mail/DNS findings, with the time each was first seen). The change time of a domain is:
-- given by the admin (--changed-at) or by a `dnscheck watch --state` file, when either is known;
+- given by the admin (--changed-at) or by a `dnscheck watch --state` file, when either is known and not
+  contradicted by the history (old answers seen after it);
 - else the first time this runbook saw the domain's current answers after seeing other ones;
 - else (the first run already sees the new answers) the first time it saw them: the change may have been made
   seconds before, so the runbook waits as if it had (give --changed-at to say when it really was).
@@ -78,8 +79,9 @@ def change_time(domain: str, history: History, run: Run) -> tuple[datetime | Non
     given = run.changed_at or (run.watch(domain) if run.watch else None)
     how = "given" if run.changed_at else "watch"
     if given is not None:
-        # A change this runbook saw itself after the given time wins: the admin's time is then out of date.
-        if seen is not None and len(entries) > 1 and seen > given:
+        # This runbook saw the old answers after the given time: the change came later, so the given time is
+        # out of date; the first time the new answers were seen is the conservative bound.
+        if seen is not None and len(entries) > 1 and given <= parse(entries[-2]["last_seen"]):
             return seen, "seen"
         return given, how
     if seen is None:

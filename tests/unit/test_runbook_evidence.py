@@ -44,12 +44,14 @@ def test_unknown_and_planned_results_are_not_history() -> None:
     assert remember({}, [res(Verdict.SAFE)], run(T0, live=False)) == {}
 
 
-def test_given_time_is_used_unless_a_later_change_was_seen() -> None:
+def test_given_time_is_used_unless_the_old_answers_were_seen_after_it() -> None:
     given = T0 - timedelta(days=1)
     assert change_time(D, {}, run(T0, changed_at=given)) == (given, "given")
     h = remember({}, [res(Verdict.BLOCKED, "MX_M365")], run(T0))
     h = remember(h, [res(Verdict.SAFE)], run(T0 + timedelta(hours=1)))
     assert change_time(D, h, run(T0, changed_at=given)) == (T0 + timedelta(hours=1), "seen")
+    between = T0 + timedelta(minutes=10)  # after the old answers were last seen: consistent, so believed
+    assert change_time(D, h, run(T0, changed_at=between)) == (between, "given")
 
 
 def test_authoritative_reached_only_when_a_server_answered_with_aa() -> None:
