@@ -4,9 +4,10 @@ A policy is an ordered list of rules; the first rule whose condition holds decid
 text that explains it, taken from its source. The last rule of every policy always holds: there is always a
 decision.
 
-- `ARTICLE` (the default): the source article's rules, in the order it implies (see
-  shared/reference/cancellation-article.md).
-- `CURRENT`: Microsoft Learn's rules as of 2024-2025 (m365-dns-fingerprints.md section 5): MCA billing
+- `ARTICLE` (the default): the rules of Microsoft's support article "Cancel your Office 365 for business
+  subscription" (support.microsoft.com, ca. 2016), in the order it implies; restated in docs/runbook.md.
+- `CURRENT`: Microsoft Learn's rules as of 2024-2025 ("Cancel your Microsoft business subscription",
+  learn.microsoft.com/microsoft-365/commerce/subscriptions/cancel-your-subscription): MCA billing
   accounts get a prorated refund only within 7 days of start or renewal, after which recurring billing can
   only be turned off; MOSA accounts cancel online with 25 licences or fewer.
 

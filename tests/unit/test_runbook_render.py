@@ -133,3 +133,20 @@ def test_formats_that_do_not_suit_say_so() -> None:
 
     suits = {name for name in FORMATS if get_format(name).runbook_ok}
     assert suits == {"table", "json", "markdown"}
+
+
+def test_markdown_format_for_check_escapes_and_lists_findings() -> None:
+    from dnscheck.formats.base import Summary
+
+    out = io.StringIO()
+    fmt = get_format("markdown")(out)
+    fmt.begin()
+    summary = Summary()
+    r = blocked()
+    fmt.result(r)
+    summary.add(r)
+    fmt.end(summary)
+    text = out.getvalue()
+    assert text.startswith("| Domain | Verdict | Findings |")
+    assert "| contoso.com | blocked | MX\\_M365, SPF\\_M365 |" in text
+    assert "\x1b" not in text and "**blocked**" in text
