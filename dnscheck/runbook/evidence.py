@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dnscheck.codes import Topic, topic_of
-from dnscheck.models import Result, Verdict
+from dnscheck.models import Result, ServerView, Undetermined, Verdict
 from dnscheck.runbook.model import Evidence, Said, name_of
 from dnscheck.ttl import M365_DEFAULT_TTL
 
@@ -90,9 +90,7 @@ def change_time(domain: str, history: History, run: Run) -> tuple[datetime | Non
 
 
 def longest_ttl(r: Result) -> int:
-    ttl = r.extra.get("ttl")
-    value = ttl.get("longest") if isinstance(ttl, dict) else None
-    return value if isinstance(value, int) else M365_DEFAULT_TTL
+    return r.ttl.longest if r.ttl is not None else M365_DEFAULT_TTL
 
 
 def evidence_of(r: Result, history: History, run: Run) -> Evidence:
@@ -117,36 +115,27 @@ def _reached(r: Result, run: Run) -> bool | None:
     """In auto or authoritative mode: did at least one authoritative server answer for the zone?"""
     if not run.live or run.mode == "resolver":
         return None
-    d = r.extra.get("delegation")
-    if not isinstance(d, dict) or d.get("failure"):
+    d = r.delegation
+    if d is None or d.failure:
         return False
-    return any(s.get("authoritative") for s in d.get("servers", []) if isinstance(s, dict))
+    return any(v.authoritative for v in d.servers)
 
 
 def _said(r: Result, via: str) -> tuple[Said, ...]:
     mx = tuple(s.record.value for s in r.records if s.record.type == "MX")
     ns = tuple(s.record.value for s in r.records if s.record.type == "NS")
-    out = [Said(via, mx, ns)]
-    d = r.extra.get("delegation")
-    for server in d.get("servers", []) if isinstance(d, dict) else []:
-        out.append(_server_said(server))
-    return tuple(out)
+    servers = r.delegation.servers if r.delegation is not None else ()
+    return (Said(via, mx, ns), *(_server_said(v) for v in servers))
 
 
-def _server_said(server: dict[str, Any]) -> Said:
+def _server_said(v: ServerView) -> Said:
     values: dict[str, tuple[str, ...]] = {"MX": (), "NS": ()}
     errors = []
-    for answer in server.get("answers", []):
-        kind = answer.get("type")
-        if kind not in values:
-            continue
-        if answer.get("error"):
-            errors.append(f"{kind}: {answer['error']}")
-            continue
-        values[kind] = tuple(
-            rec.get("value", "") for rec in answer.get("records", []) if rec.get("type") == kind
-        )
-    name = f"{server.get('name')} ({server.get('address')})"
+    for lookup, kind in ((v.mx, "MX"), (v.ns, "NS")):
+        if isinstance(lookup, Undetermined):
+            errors.append(f"{kind}: {lookup.reason}")
+        else:
+            values[kind] = tuple(rec.value for rec in lookup.records if rec.type == kind)
     return Said(
-        name, values["MX"], values["NS"], "; ".join(errors) or None, bool(server.get("authoritative"))
+        f"{v.name} ({v.address})", values["MX"], values["NS"], "; ".join(errors) or None, v.authoritative
     )

@@ -194,22 +194,25 @@ def _facts(given: dict[str, Any], today: date) -> Any:
 def _check(req: Request, names: list[str], settings: dict[str, Any]) -> tuple[list[Any], Run]:
     from dnscheck.app import build_source, check_all
     from dnscheck.check import Options
+    from dnscheck.settings import DnsSettings, Mode
 
     zone_file = req.options.get("zone_file")
-    source = build_source(settings["resolvers"], settings["timeout"], zone_file, names)
+    mode = Mode(settings["mode"])
+    dns = DnsSettings(tuple(settings["resolvers"]), settings["timeout"], mode)
+    source = build_source(dns, zone_file, names)
     watch = _watch(req.watch_state)
     fields = {f.name for f in dataclasses.fields(Options)}
     extra = {k: req.options[k] for k in ("tenant_check", "expect_tenant") if k in fields and k in req.options}
     options = Options(
         timeout=settings["timeout"],
-        mode=settings["mode"],
+        mode=mode,
         changed_at=req.changed_at,
         changed_at_for=watch,
         **extra,
     )
     now = datetime.now(UTC)
-    results = asyncio.run(check_all(names, source, options, 50))
-    run = Run(now, not zone_file, source.label, settings["mode"], req.changed_at, watch)
+    results = asyncio.run(check_all(names, source, options, dns.concurrency))
+    run = Run(now, not zone_file, source.label, mode.value, req.changed_at, watch)
     return results, run
 
 

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from dnscheck.models import Finding, Record, Result, Severity, Verdict
+from dnscheck.models import Answered, Delegation, Finding, Record, Result, ServerView, Severity, Verdict
 from dnscheck.runbook.evidence import Run, change_time, evidence_of, remember
+from dnscheck.ttl import Ttls
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 D = "contoso.com"
 
 
-def res(verdict: Verdict, *codes: str, ttl: int = 300, delegation: dict | None = None) -> Result:  # type: ignore[type-arg]
+def res(verdict: Verdict, *codes: str, ttl: int = 300, delegation: Delegation | None = None) -> Result:
     fs = tuple(Finding(c, Severity.BLOCKED, (), Record(D, "MX", "x")) for c in codes)
-    extra = {"ttl": {"longest": ttl}}
-    if delegation is not None:
-        extra["delegation"] = delegation
-    return Result(D, D, D, verdict, None, fs, extra=extra)
+    return Result(D, D, D, verdict, None, fs, ttl=Ttls(ttl, None, None, None), delegation=delegation)
+
+
+def server(aa: bool) -> ServerView:
+    soa = Answered(D, "SOA", (Record(D, "SOA", "ns1 h 1 2 3 4 5"),), aa=aa)
+    mx = Answered(D, "MX", (Record(D, "MX", "10 mx1.newmail.net"),))
+    return ServerView("ns1.newdns.net", "127.0.0.9", soa, Answered(D, "NS"), mx)
 
 
 def run(at: datetime, live: bool = True, changed_at: datetime | None = None, mode: str = "resolver") -> Run:
@@ -25,7 +29,7 @@ def run(at: datetime, live: bool = True, changed_at: datetime | None = None, mod
 
 def test_first_run_waits_as_if_the_change_were_just_made() -> None:
     h = remember({}, [res(Verdict.SAFE)], run(T0))
-    e = evidence_of(res(Verdict.SAFE, ttl=7200), h, run(T0))
+    e = evidence_of(res(Verdict.SAFE, ttl=7200), h, run(T0))  # the longest TTL: the assumed 3600 or more
     assert (e.changed_at, e.changed_how) == ("2026-03-01T12:00:00Z", "first-seen")
     assert e.safe_after == "2026-03-01T14:00:00Z"
 
@@ -55,12 +59,13 @@ def test_given_time_is_used_unless_the_old_answers_were_seen_after_it() -> None:
 
 
 def test_authoritative_reached_only_when_a_server_answered_with_aa() -> None:
-    ok = {"servers": [{"name": "ns1.newdns.net", "address": "127.0.0.9", "authoritative": True,
-                       "answers": [{"type": "MX", "records": [{"type": "MX", "value": "10 mx1.newmail.net"}]}]}]}
+    ok = Delegation(D, "com", (), (), (), (server(True),))
     e = evidence_of(res(Verdict.SAFE, delegation=ok), {}, run(T0, mode="auto"))
     assert e.authoritative_reached is True
     assert e.said[1].server == "ns1.newdns.net (127.0.0.9)" and e.said[1].mx == ("10 mx1.newmail.net",)
-    failed = {"failure": "no answer from the parent", "servers": []}
+    failed = Delegation(D, "com", (), (), (), (), failure="no answer from the parent")
+    lame = Delegation(D, "com", (), (), (), (server(False),))
+    assert evidence_of(res(Verdict.SAFE, delegation=lame), {}, run(T0, mode="auto")).authoritative_reached is False
     assert evidence_of(res(Verdict.SAFE, delegation=failed), {}, run(T0, mode="auto")).authoritative_reached is False
     assert evidence_of(res(Verdict.SAFE), {}, run(T0, mode="auto")).authoritative_reached is False
     assert evidence_of(res(Verdict.SAFE), {}, run(T0, mode="resolver")).authoritative_reached is None
