@@ -73,14 +73,19 @@ def t(msgid: str, **args: Any) -> Text:
 
 
 def _value(v: Any) -> str:
+    """An argument as words, now: a list joined, a Text or a Finding rendered in the current language."""
     if isinstance(v, list | tuple):
         return ", ".join(_value(x) for x in v)
+    if isinstance(v, Finding):
+        return v.message
     return str(v)
 
 
 def _plain(v: Any) -> Any:
     if isinstance(v, Text):
         return v.as_dict()
+    if isinstance(v, Finding):
+        return {"code": v.code, "args": dict(v.args)}
     if isinstance(v, list | tuple):
         return [_plain(x) for x in v]
     return v

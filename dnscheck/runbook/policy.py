@@ -23,6 +23,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from dnscheck.i18n import N_
+from dnscheck.runbook.model import Text, t
+
 ONLINE = "online"
 PHONE = "phone"
 
@@ -64,13 +67,13 @@ class Facts:
             "cancel_date": self.cancel_date.isoformat(),
         }
 
-    def _text(self) -> dict[str, str]:
-        """The facts as words, for the reason templates."""
-        days = self.days_since_purchase
+    def _text(self) -> dict[str, Any]:
+        """The facts as arguments of the reason templates (unknown ones as words, rendered later)."""
+        days, unknown = self.days_since_purchase, t(N_("an unknown number of"))
         return {
-            "days": "an unknown number of" if days is None else str(days),
-            "licenses": "an unknown number of" if self.licenses is None else str(self.licenses),
-            "purchased": _iso(self.purchased) or "an unknown date",
+            "days": unknown if days is None else days,
+            "licenses": unknown if self.licenses is None else self.licenses,
+            "purchased": _iso(self.purchased) or t(N_("an unknown date")),
         }
 
 
@@ -112,7 +115,7 @@ class Decision:
     refund: bool | None
     action: str
     fee_warning: bool
-    reasons: tuple[str, ...]
+    reasons: tuple[Text, ...]  # message ids + arguments, rendered when shown
     policy: str
 
     def as_dict(self) -> dict[str, Any]:
@@ -120,7 +123,7 @@ class Decision:
             "channel": self.channel,
             "refund": self.refund,
             "fee_warning": self.fee_warning,
-            "reasons": list(self.reasons),
+            "reasons": [str(r) for r in self.reasons],
             "action": self.action,
             "rule": self.rule,
             "policy": self.policy,
@@ -174,41 +177,49 @@ ARTICLE = Policy(
             "product-key",
             _product_key,
             Outcome(PHONE, refund=False),
-            "Bought with an Office 365 product key: it can be cancelled only by calling support, with no "
-            "refund.",
+            N_(
+                "Bought with an Office 365 product key: it can be cancelled only by calling support, with no "
+                "refund."
+            ),
         ),
         Rule(
             "over-25-licences",
             _licences_over(25),
             Outcome(PHONE),
-            "More than 25 licences are assigned to users ({licenses}): cancel by calling support.",
+            N_("More than 25 licences are assigned to users ({licenses}): cancel by calling support."),
         ),
         Rule(
             "bought-within-30-days",
             _bought_within(30),
             Outcome(ONLINE),
-            "Bought within the last 30 days ({days} days before the cancellation date): cancel online in "
-            "the admin center.",
+            N_(
+                "Bought within the last 30 days ({days} days before the cancellation date): cancel online in "
+                "the admin center."
+            ),
             window=30,
         ),
         Rule(
             "active-under-25-licences",
             _all(_not_expired, _licences_under(25)),
             Outcome(ONLINE),
-            "The subscription has not expired and fewer than 25 licences are assigned ({licenses}): cancel "
-            "online in the admin center.",
+            N_(
+                "The subscription has not expired and fewer than 25 licences are assigned ({licenses}): cancel "
+                "online in the admin center."
+            ),
         ),
         Rule(
             "any-other",
             _always,
             Outcome(PHONE),
-            "Any other subscription (exactly 25 licences bought more than 30 days ago, an expired "
-            "subscription, or facts not known): cancel by calling support.",
+            N_(
+                "Any other subscription (exactly 25 licences bought more than 30 days ago, an expired "
+                "subscription, or facts not known): cancel by calling support."
+            ),
         ),
     ),
     may_delete_after_days=90,
     deleted_by_days=180,
-    early_fee_text="Cancelling before the subscription's end date may incur early-cancellation fees.",
+    early_fee_text=N_("Cancelling before the subscription's end date may incur early-cancellation fees."),
 )
 
 CURRENT = Policy(
@@ -219,55 +230,71 @@ CURRENT = Policy(
             "product-key",
             _product_key,
             Outcome(PHONE, refund=False),
-            "Bought with an Office 365 product key: cancel by calling support, with no refund (kept from "
-            "the article; the current pages do not cover product keys).",
+            N_(
+                "Bought with an Office 365 product key: cancel by calling support, with no refund (kept from "
+                "the article; the current pages do not cover product keys)."
+            ),
         ),
         Rule(
             "mca-within-7-days",
             _all(_billing("mca"), _bought_within(7)),
             Outcome(ONLINE, refund=True),
-            "MCA billing account, started or renewed {days} days before the cancellation date: within the "
-            "7-day window, cancel online for a prorated credit or refund.",
+            N_(
+                "MCA billing account, started or renewed {days} days before the cancellation date: within the "
+                "7-day window, cancel online for a prorated credit or refund."
+            ),
             window=7,
         ),
         Rule(
             "mca-after-7-days",
             _billing("mca"),
             Outcome(ONLINE, refund=False, action=TURN_OFF_RECURRING_BILLING, early_fee=False),
-            "MCA billing account, started or renewed {days} days before the cancellation date: past the "
-            "7-day window the subscription cannot be cancelled, only its recurring billing turned off; "
-            "access continues to the end of the term. Bought through a partner or a Microsoft rep: ask "
-            "them.",
+            N_(
+                "MCA billing account, started or renewed {days} days before the cancellation date: past the "
+                "7-day window the subscription cannot be cancelled, only its recurring billing turned off; "
+                "access continues to the end of the term. Bought through a partner or a Microsoft rep: ask "
+                "them."
+            ),
         ),
         Rule(
             "mosa-up-to-25-licences",
             _all(_billing("mosa"), _licences_at_most(25)),
             Outcome(ONLINE, refund=True),
-            "MOSA billing account with 25 licences or fewer ({licenses}): cancel online; a prorated credit "
-            "or refund is given whenever you cancel.",
+            N_(
+                "MOSA billing account with 25 licences or fewer ({licenses}): cancel online; a prorated credit "
+                "or refund is given whenever you cancel."
+            ),
         ),
         Rule(
             "mosa-over-25-licences",
             _all(_billing("mosa"), _licences_over(25)),
             Outcome(ONLINE, refund=True, action=REDUCE_LICENCES_THEN_CANCEL),
-            "MOSA billing account with more than 25 licences ({licenses}): reduce the licences to 25 or "
-            "fewer, then cancel online; a prorated credit or refund is given.",
+            N_(
+                "MOSA billing account with more than 25 licences ({licenses}): reduce the licences to 25 or "
+                "fewer, then cancel online; a prorated credit or refund is given."
+            ),
         ),
         Rule(
             "any-other",
             _always,
             Outcome(PHONE),
-            "Billing account type not known (give --billing mca or mosa; the admin center shows it under "
-            "Billing > Billing accounts), or licences not known: ask support, or the partner who sold it.",
+            N_(
+                "Billing account type not known (give --billing mca or mosa; the admin center shows it under "
+                "Billing > Billing accounts), or licences not known: ask support, or the partner who sold it."
+            ),
         ),
     ),
     may_delete_after_days=30,
     deleted_by_days=180,
-    early_fee_text="Cancelling before the subscription's end date may incur early-cancellation fees; check "
-    "the important dates the admin center shows before confirming.",
+    early_fee_text=N_(
+        "Cancelling before the subscription's end date may incur early-cancellation fees; check "
+        "the important dates the admin center shows before confirming."
+    ),
     notes=(
-        "Explicitly deleting a subscription skips the Expired and Disabled stages: SharePoint and "
-        "OneDrive data is deleted at once.",
+        N_(
+            "Explicitly deleting a subscription skips the Expired and Disabled stages: SharePoint and "
+            "OneDrive data is deleted at once."
+        ),
     ),
 )
 
@@ -277,12 +304,9 @@ POLICIES: dict[str, Policy] = {p.name: p for p in (ARTICLE, CURRENT)}
 def decide(policy: Policy, facts: Facts) -> Decision:
     """The first rule that holds gives the channel and the refund; the fee warning follows from the dates."""
     rule = next(r for r in policy.rules if r.when(facts))
-    reasons = [rule.reason.format(**facts._text())]
+    reasons = [t(rule.reason, **facts._text())]
     if rule.window is not None and facts.days_since_purchase == rule.window:
-        reasons.append(
-            f"The cancellation date is the last day of the {rule.window}-day window: if the admin "
-            "center no longer offers the option, call support."
-        )
+        reasons.append(t(LAST_DAY, window=rule.window))
     fee_warning, fee_reason = _fee(policy, rule.outcome, facts)
     if fee_reason:
         reasons.append(fee_reason)
@@ -297,19 +321,25 @@ def decide(policy: Policy, facts: Facts) -> Decision:
     )
 
 
-def _fee(policy: Policy, outcome: Outcome, facts: Facts) -> tuple[bool, str]:
+LAST_DAY = N_(
+    "The cancellation date is the last day of the {window}-day window: if the admin center no longer offers "
+    "the option, call support."
+)
+FEE_NO_END = N_("{fee} The end date was not given (--expires), so this cannot be ruled out.")
+FEE_BEFORE_END = N_("{fee} The cancellation date {cancel} is before the end date {end}.")
+
+
+def _fee(policy: Policy, outcome: Outcome, facts: Facts) -> tuple[bool, Text | None]:
     if not outcome.early_fee or facts.expired:
-        return False, ""
+        return False, None
+    fee = t(policy.early_fee_text)
     if facts.expires is None:
-        return True, (
-            f"{policy.early_fee_text} The end date was not given (--expires), so this cannot be ruled out."
-        )
+        return True, t(FEE_NO_END, fee=fee)
     if facts.cancel_date < facts.expires:
-        return True, (
-            f"{policy.early_fee_text} The cancellation date {facts.cancel_date.isoformat()} is "
-            f"before the end date {facts.expires.isoformat()}."
+        return True, t(
+            FEE_BEFORE_END, fee=fee, cancel=facts.cancel_date.isoformat(), end=facts.expires.isoformat()
         )
-    return False, ""
+    return False, None
 
 
 def _iso(d: date | None) -> str | None:

@@ -198,7 +198,7 @@ def markdown(book: Runbook, out: TextIO) -> None:
         "",
         f"- {_('Channel')}: **{d.channel}** ({d.action})",
         f"- {_('Refund')}: {_(REFUND[d.refund])}",
-        *[f"- {md(reason)}" for reason in d.reasons],
+        *[f"- {md(str(reason))}" for reason in d.reasons],
         "",
         f"## {_('Customer data')}",
         "",

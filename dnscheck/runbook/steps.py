@@ -160,12 +160,12 @@ def _unknown_reasons(results: Sequence[Result], items: tuple[Item, ...], ctx: Co
     seen: set[str] = set()
     for r in results:
         if r.verdict is Verdict.UNKNOWN:
-            reasons = [f.message for f in r.findings if f.severity is Severity.UNKNOWN]
+            reasons = [f for f in r.findings if f.severity is Severity.UNKNOWN]
             out.append(t(tx.UNKNOWN_DOMAIN, domain=name_of(r), reasons=reasons or ["-"]))
             seen.add(name_of(r))
     for i in items:
         if i.finding.severity is Severity.UNKNOWN and i.domain not in seen:
-            out.append(t(tx.UNKNOWN_DOMAIN, domain=i.domain, reasons=[i.finding.message]))
+            out.append(t(tx.UNKNOWN_DOMAIN, domain=i.domain, reasons=[i.finding]))
             seen.add(i.domain)
     if ctx.live:
         for r in results:

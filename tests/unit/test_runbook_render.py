@@ -150,3 +150,24 @@ def test_markdown_format_for_check_escapes_and_lists_findings() -> None:
     assert text.startswith("| Domain | Verdict | Findings |")
     assert "| contoso.com | blocked | MX\\_M365, SPF\\_M365 |" in text
     assert "\x1b" not in text and "**blocked**" in text
+
+
+def test_words_are_rendered_at_output_time_in_the_current_language(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import gettext
+
+    from dnscheck import i18n
+
+    class Marked(gettext.NullTranslations):
+        def gettext(self, message: str) -> str:
+            return "@" + message
+
+    safe = Result("contoso.com", "contoso.com", "contoso.com", Verdict.SAFE, None, ())
+    ctx = Context(datetime(2026, 3, 1, 12, tzinfo=UTC), True, {"contoso.com": EVIDENCE})
+    book = build([safe], FACTS, ARTICLE, {}, ctx, "resolver 127.0.0.1:5300")  # built in English...
+    monkeypatch.setattr(i18n, "_translation", Marked())
+    out = io.StringIO()
+    get_format("table")(out).runbook(book)  # ... shown in another language
+    text = out.getvalue()
+    assert "@Users lose access to their Microsoft 365 data" in text
+    assert "@The subscription has not expired" in text  # the policy's reasons too
+    assert "@Remove the domains from Microsoft 365" in text  # titles
