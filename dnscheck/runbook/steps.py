@@ -146,11 +146,17 @@ def _dns_status(
     ready_at = _ready_at(results, items, ctx)
     if ready_at is not None:
         return Status.WAITING, (t(tx.WAITING_CACHES, ready_at=ready_at),), ready_at
+    return Status.DONE, _done_detail(step_id, items, ctx), None
+
+
+def _done_detail(step_id: str, items: tuple[Item, ...], ctx: Context) -> tuple[Text, ...]:
     warnings = [i for i in items if i.finding.severity is Severity.WARNING]
     done = [t(tx.DNS_DONE[step_id])]
+    if any(e.authoritative_reached is None for e in ctx.evidence.values()):
+        done.append(t(tx.RESOLVER_ONLY))
     if warnings:
         done.append(t(tx.DONE_WITH_WARNINGS, domains=_names(i.domain for i in warnings)))
-    return Status.DONE, tuple(done), None
+    return tuple(done)
 
 
 def _unknown_reasons(results: Sequence[Result], items: tuple[Item, ...], ctx: Context) -> list[Text]:

@@ -30,6 +30,10 @@ DNS_DONE = {
         "longer hold the old ones."
     ),
 }
+RESOLVER_ONLY = N_(
+    "Only the resolver was asked (--mode resolver): the parent's delegation and the authoritative servers were "
+    "not checked directly."
+)
 DONE_WITH_WARNINGS = N_("Review the warnings listed for {domains}.")
 PLANNED = N_(
     "The planned zone is ready (checked from a zone file, not live DNS): publish it, then re-run without "

@@ -224,3 +224,10 @@ def test_tenant_check_makes_remove_domains_evidence_based(monkeypatch: pytest.Mo
     assert statuses(b)["remove-domains"] == "done"
     b = book(result(absent), tenant=True, safe_after="2099-01-01T00:00:00Z")  # ... but never before safe_after
     assert statuses(b)["remove-domains"] == "waiting"
+
+
+def test_resolver_mode_says_what_was_not_checked() -> None:
+    b = book(result(), reached=None)
+    assert statuses(b)["change-ns"] == "done"
+    assert "not checked directly" in " ".join(str(x) for x in b.step("change-ns").detail)
+    assert "not checked directly" not in " ".join(str(x) for x in book(result()).step("change-ns").detail)
