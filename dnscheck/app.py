@@ -13,6 +13,7 @@ from typing import TextIO
 
 from dnscheck.check import Options
 from dnscheck.collect import Source
+from dnscheck.collect.run import Run
 from dnscheck.errors import ConfigError
 from dnscheck.formats import get_format
 from dnscheck.formats.base import Summary
@@ -105,7 +106,8 @@ async def _run(
     if not isinstance(lines, list):  # a stream (stdin, a file): read it without stalling the checks
         lines = read_in_thread(lines)  # type: ignore[assignment]
 
-    runner = Runner(functools.partial(check, source=source, options=options), concurrency)
+    run = Run.for_source(source)  # what this run's checks share: server slots, the circuit breaker, caches
+    runner = Runner(functools.partial(check, source=source, options=options, run=run), concurrency)
     summary = Summary()
     start = time.monotonic()
     with open_output(output.path) as out:
@@ -136,5 +138,6 @@ async def check_all(lines: Iterable[str], source: Source, options: Options, conc
     from dnscheck.check import check
     from dnscheck.runner import Runner
 
-    runner = Runner(functools.partial(check, source=source, options=options), concurrency)
+    run = Run.for_source(source)
+    runner = Runner(functools.partial(check, source=source, options=options, run=run), concurrency)
     return [r async for r in runner.run(lines)]

@@ -12,6 +12,7 @@ from dnscheck.classify import classify
 from dnscheck.codes import finding
 from dnscheck.collect import Source
 from dnscheck.collect.plan import collect
+from dnscheck.collect.run import Run
 from dnscheck.models import Result, Severity, Verdict, by_severity, iso
 from dnscheck.normalise import Invalid, Target
 from dnscheck.settings import Mode
@@ -28,10 +29,13 @@ class Options:
     changed_at_for: Callable[[str], datetime | None] | None = None  # per domain, e.g. from a watch state
 
 
-async def check(target: Target, source: Source, options: Options) -> Result:
+async def check(target: Target, source: Source, options: Options, run: Run | None = None) -> Result:
+    """`run`: what the checks of one run share; the domain's clock starts once the run admits it."""
+    if run is not None:
+        await run.admit(options.timeout)
     start = time.monotonic()
     obs = await collect(
-        target.domain, source, start + options.timeout, options.mode, target.registered_domain
+        target.domain, source, start + options.timeout, options.mode, target.registered_domain, run
     )
     c = classify(obs, target.registered_domain)
     findings = list(c.findings)

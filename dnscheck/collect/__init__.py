@@ -1,6 +1,8 @@
 """Collect: ask a source (a resolver, a zone file) for every record the classifier needs.
 
-Sources sit behind one small interface; `plan.collect` decides what to ask and enforces the deadline.
+Sources sit behind one small interface, the only one the planner uses; `plan.collect` decides what to ask
+and enforces the deadline. What the domains of one run share (server slots, the circuit breaker, caches) is
+owned by a `run.Run` the run creates.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from dnscheck.models import Lookup
 
 class Source(Protocol):
     label: str
+    # A recursive resolver on the Internet: the delegation can be probed from what it finds (the parent's
+    # servers, the addresses of name servers). A zone file knows one zone and nothing of the world around it.
+    recursive: bool
 
     async def lookup(self, name: str, rdtype: str) -> Lookup:
         """Ask for one RRset. Must not raise for DNS trouble: return Undetermined instead."""

@@ -9,23 +9,30 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import time
 
 from dnscheck.collect import Source
-from dnscheck.collect.resolver import ResolverSource
+from dnscheck.collect.authoritative import probe
+from dnscheck.collect.run import Run
+from dnscheck.collect.zonecut import bounded, find_zone, records
 from dnscheck.fingerprints import M365_NAMES, match_host
-from dnscheck.models import Answered, Chain, Delegation, Lookup, Observations, Record, Undetermined
+from dnscheck.models import Answered, Chain, Delegation, Lookup, Observations, Undetermined
 
 MAX_HOPS = 8  # a CNAME chain longer than this is treated as broken, like a loop
 
 
 async def collect(
-    domain: str, source: Source, deadline: float, mode: str = "resolver", zone_hint: str | None = None
+    domain: str,
+    source: Source,
+    deadline: float,
+    mode: str = "resolver",
+    zone_hint: str | None = None,
+    run: Run | None = None,
 ) -> Observations:
     """`deadline` is a time.monotonic() value. `mode` "auto"/"authoritative" also probes the delegation.
 
     `zone_hint` (the registered domain) is where probing starts when the resolver could not find the zone cut,
-    e.g. because every server of the zone is dead: the parent can still say where it delegates.
+    e.g. because every server of the zone is dead: the parent can still say where it delegates. It is also the
+    highest zone the domain can be in. `run` holds what the domains of one run share (a fresh one if None).
     """
 
     apex = asyncio.gather(*(bounded(source, domain, t, deadline) for t in ("MX", "NS", "TXT", "A", "AAAA")))
@@ -35,12 +42,13 @@ async def collect(
     (mx, ns, txt, a, aaaa), names = await asyncio.gather(apex, others)
 
     mx_hosts = sorted(
-        {r.target for r in _records(mx) if r.type == "MX" and r.target and not _is_m365_mx(r.target)}
+        {r.target for r in records(mx) if r.type == "MX" and r.target and not _is_m365_mx(r.target)}
     )
     skipped = [h for h in mx_hosts if not source.covers(h)]
     chase = [_chain(source, "mx", h, "CNAME", deadline) for h in mx_hosts if source.covers(h)]
     (zone, ns, delegation), chains = await asyncio.gather(
-        _zone_and_delegation(source, domain, ns, deadline, mode, zone_hint), asyncio.gather(*chase)
+        _zone_and_delegation(source, domain, ns, deadline, mode, zone_hint, run or Run()),
+        asyncio.gather(*chase),
     )
     return Observations(
         domain=domain,
@@ -58,13 +66,11 @@ async def collect(
 
 
 async def _zone_and_delegation(
-    source: Source, domain: str, ns: Lookup, deadline: float, mode: str, zone_hint: str | None
+    source: Source, domain: str, ns: Lookup, deadline: float, mode: str, zone_hint: str | None, run: Run
 ) -> tuple[str | None, Lookup, Delegation | None]:
-    zone, ns = await find_zone(source, domain, ns, deadline)
-    if mode == "resolver" or not isinstance(source, ResolverSource):
+    zone, ns = await find_zone(source, domain, ns, deadline, zone_hint)
+    if mode == "resolver" or not source.recursive:
         return zone, ns, None
-    from dnscheck.collect.authoritative import probe
-
     if isinstance(ns, Answered) and ns.nxdomain:
         return zone, ns, None  # nothing to probe: the domain does not exist
     probe_zone = zone or zone_hint
@@ -75,25 +81,9 @@ async def _zone_and_delegation(
             ns,
             Delegation(domain, None, (), (), (), (), failure=reason, required=mode == "authoritative"),
         )
-    child_ns = [r for r in _records(ns) if r.type == "NS"]
-    delegation = await probe(
-        domain, probe_zone, source, child_ns, deadline, find_zone, everything=mode == "authoritative"
-    )
+    child_ns = [r for r in records(ns) if r.type == "NS"]
+    delegation = await probe(run, domain, probe_zone, source, child_ns, deadline, mode == "authoritative")
     return zone, ns, dataclasses.replace(delegation, required=mode == "authoritative")
-
-
-async def bounded(source: Source, name: str, rdtype: str, deadline: float) -> Lookup:
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        return Undetermined(name, rdtype, "no time left before the deadline (--timeout)")
-    try:
-        return await asyncio.wait_for(source.lookup(name, rdtype), remaining)
-    except TimeoutError:
-        return Undetermined(name, rdtype, "no answer before the deadline (--timeout)")
-
-
-def _records(lookup: Lookup) -> tuple[Record, ...]:
-    return lookup.records if isinstance(lookup, Answered) else ()
 
 
 def _is_m365_mx(host: str) -> bool:
@@ -123,34 +113,3 @@ async def _chain(source: Source, kind: str, name: str, rdtype: str, deadline: fl
         seen.add(target)
         current = target
     return Chain(kind, name, tuple(lookups), failure=f"CNAME chain longer than {MAX_HOPS} hops")
-
-
-async def find_zone(
-    source: Source, domain: str, ns: Lookup | None, deadline: float
-) -> tuple[str | None, Lookup]:
-    """The zone apex holding `domain` and that zone's NS lookup.
-
-    A name that is not an apex answers NS with NODATA; the SOA in the authority section names the zone. Without
-    that hint, walk up one label at a time.
-    """
-    if ns is None:
-        ns = await bounded(source, domain, "NS", deadline)
-    if not isinstance(ns, Answered):
-        return None, ns
-    if any(r.type == "NS" for r in ns.records):
-        return domain, ns
-    if ns.nxdomain:
-        return ns.zone, ns
-    candidates = [ns.zone] if ns.zone and ns.zone != domain else _parents(domain)
-    for zone in candidates:
-        if zone is None:
-            continue
-        lk = await bounded(source, zone, "NS", deadline)
-        if isinstance(lk, Undetermined) or any(r.type == "NS" for r in lk.records):
-            return zone, lk
-    return None, Undetermined(domain, "NS", "could not find the zone that holds this name")
-
-
-def _parents(domain: str) -> list[str | None]:
-    labels = domain.split(".")
-    return [".".join(labels[i:]) for i in range(1, len(labels) - 1)]

@@ -5,7 +5,6 @@ Every DNS failure becomes Undetermined with a reason a person can read; nothing 
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import time
 from typing import Any
@@ -19,41 +18,32 @@ import dns.nameserver
 import dns.rdatatype
 import dns.resolver
 
+from dnscheck.collect.failures import undetermined
+from dnscheck.collect.run import PER_SERVER, ServerLimit
+from dnscheck.collect.zonecut import is_ancestor_or_self
 from dnscheck.errors import ConfigError
 from dnscheck.models import Answered, Lookup, Record, Undetermined
 
+__all__ = ["PER_SERVER", "EDNS_PAYLOAD", "ServerLimit", "ResolverSource", "make_resolver", "parse_server"]
+
 EDNS_PAYLOAD = 1232  # the DNS Flag Day 2020 size: larger answers come back truncated, then over TCP
-PER_SERVER = 200  # default most queries in flight to any one server (--per-server)
-
-
-class ServerLimit:
-    """At most `n` queries in flight to any one server address, however many domains are checked at once.
-
-    One instance is shared by every nameserver object that should count against the same budget; semaphores are
-    made on first use, per address.
-    """
-
-    def __init__(self, n: int = PER_SERVER) -> None:
-        self.n = n
-        self._slots: dict[str, asyncio.Semaphore] = {}
-
-    def slot(self, address: str) -> asyncio.Semaphore:
-        sem = self._slots.get(address)
-        if sem is None:
-            sem = self._slots[address] = asyncio.Semaphore(self.n)
-        return sem
 
 
 class LimitedNameserver(dns.nameserver.Do53Nameserver):
-    """A Do53 nameserver whose queries wait for a slot of its address's ServerLimit."""
+    """A Do53 nameserver whose queries wait for a slot of its address's ServerLimit (and tell it how fast the
+    server answers, for admission)."""
 
     def __init__(self, address: str, port: int, limit: ServerLimit) -> None:
         super().__init__(address, port)
         self._limit = limit
+        self._server = limit.server(address)
 
     async def async_query(self, *args: Any, **kwargs: Any) -> dns.message.Message:
-        async with self._limit.slot(self.address):
-            return await super().async_query(*args, **kwargs)
+        async with self._server.slot():
+            start = time.monotonic()
+            response = await super().async_query(*args, **kwargs)
+            self._server.answered(time.monotonic() - start)
+            return response
 
 
 def parse_server(spec: str) -> tuple[str, int]:
@@ -106,9 +96,13 @@ def make_resolver(
 
 
 class ResolverSource:
+    recursive = True  # answers for any name on the Internet: the delegation can be probed from it
+
     def __init__(self, resolver: dns.asyncresolver.Resolver) -> None:
         self._resolver = resolver
         self.label = "resolver " + ", ".join(str(ns) for ns in resolver.nameservers)
+        limits = {ns._limit for ns in resolver.nameservers if isinstance(ns, LimitedNameserver)}
+        self.server_limit: ServerLimit | None = next(iter(limits), None)
 
     def covers(self, name: str) -> bool:
         return True
@@ -124,21 +118,10 @@ class ResolverSource:
         except dns.resolver.NXDOMAIN as e:
             responses = list(e.responses().values())
             response = responses[-1] if responses else None
-            return Answered(name, rdtype, _records(response), "NXDOMAIN", _soa_owner(response), None, ms())
-        except dns.resolver.LifetimeTimeout:
-            return Undetermined(
-                name, rdtype, "timed out: the resolver did not answer in time", None, ms(), True
-            )
-        except dns.resolver.NoNameservers as e:
-            return Undetermined(name, rdtype, "no server could answer: " + _server_errors(e), None, ms())
-        except dns.resolver.YXDOMAIN:
-            return Undetermined(
-                name, rdtype, "the name is too long after DNAME substitution (YXDOMAIN)", None, ms()
-            )
-        except dns.exception.DNSException as e:
-            return Undetermined(name, rdtype, f"{type(e).__name__}: {e}", None, ms())
-        except (OSError, ValueError) as e:
-            return Undetermined(name, rdtype, f"network error: {e}", None, ms(), True)
+            records = _records(response)
+            return _checked(Answered(name, rdtype, records, "NXDOMAIN", _soa_owner(response), None, ms()))
+        except (dns.exception.DNSException, OSError, ValueError) as e:
+            return undetermined(e, name, rdtype, None, ms())
         response = answer.response
         server = f"{answer.nameserver}:{answer.port}"
         aa = bool(response.flags & dns.flags.AA)
@@ -151,18 +134,24 @@ class ResolverSource:
                 server,
                 ms(),
             )
-        return Answered(name, rdtype, records, "NOERROR", _soa_owner(response), server, ms(), aa)
+        return _checked(Answered(name, rdtype, records, "NOERROR", _soa_owner(response), server, ms(), aa))
 
 
-def _server_errors(e: dns.resolver.NoNameservers) -> str:
-    errors = e.kwargs.get("errors") or []
-    parts = []
-    for err in errors[:4]:
-        # (server, tcp, port, exception-or-rcode-text, response)
-        server, port, what = str(err[0]), err[2], err[3]
-        where = server.removeprefix("Do53:").replace("@", ":") if "@" in server else f"{server}:{port}"
-        parts.append(f"{where} {what}")
-    return "; ".join(parts) or "all servers failed (SERVFAIL or REFUSED)"
+def _checked(lk: Answered) -> Lookup:
+    """A negative answer whose SOA is not the zone of the name (or of a CNAME target on the way) is not an answer:
+    an unrelated zone's SOA says nothing about where this name lives."""
+    if lk.zone is None:
+        return lk
+    names = [lk.name, *(r.target for r in lk.records if r.type == "CNAME" and r.target)]
+    if any(is_ancestor_or_self(lk.zone, n) for n in names):
+        return lk
+    return Undetermined(
+        lk.name,
+        lk.rdtype,
+        f"inconsistent answer: {lk.rcode} with the SOA of {lk.zone}, which does not hold {lk.name}",
+        lk.server,
+        lk.elapsed_ms,
+    )
 
 
 def _soa_owner(response: dns.message.Message | None) -> str | None:

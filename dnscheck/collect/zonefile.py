@@ -135,6 +135,7 @@ class ZoneFileSource:
         self._zone = zone
         self._origin: dns.name.Name = zone.origin
         self.label = f"zone file {path}"
+        self.recursive = False
         self._interior: set[dns.name.Name] | None = None  # empty non-terminals: built on first need
         self._cuts: set[dns.name.Name] | None = None  # delegation points below the apex
 

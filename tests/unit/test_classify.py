@@ -737,6 +737,7 @@ class DictSource:
     """An in-memory source: {(name, type): Lookup}; anything else is NXDOMAIN."""
 
     label = "dict"
+    recursive = False
 
     def __init__(self, lookups: dict[tuple[str, str], Lookup]) -> None:
         self.lookups = lookups

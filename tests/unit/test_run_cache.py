@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from dnscheck.collect.authoritative import _RunCache
+from dnscheck.collect.run import Run, RunCache
 
 
 def test_concurrent_callers_share_one_lookup_and_failures_are_asked_again() -> None:
@@ -20,7 +20,7 @@ def test_concurrent_callers_share_one_lookup_and_failures_are_asked_again() -> N
         return []
 
     async def run() -> None:
-        cache: _RunCache[list[str]] = _RunCache()
+        cache: RunCache[list[str]] = RunCache()
         results = await asyncio.gather(*(cache.get("ns1.example.net", found) for _ in range(20)))
         assert results == [["192.0.2.1"]] * 20 and calls == ["found"]
         assert await cache.get("ns2.example.net", empty) == []
@@ -30,22 +30,21 @@ def test_concurrent_callers_share_one_lookup_and_failures_are_asked_again() -> N
     asyncio.run(run())
 
 
-def test_entries_expire_and_do_not_cross_event_loops() -> None:
+def test_entries_expire_and_each_run_starts_empty() -> None:
     calls: list[int] = []
 
     async def lookup() -> list[str]:
         calls.append(1)
         return ["192.0.2.1"]
 
-    cache: _RunCache[list[str]] = _RunCache()
-    cache.MAX_AGE = 0.0  # type: ignore[misc]
-
-    async def twice() -> None:
-        await cache.get("h", lookup)
+    async def twice(run: Run) -> None:
+        await run.hosts.get("h", lookup)
         await asyncio.sleep(0.001)
-        await cache.get("h", lookup)
+        await run.hosts.get("h", lookup)
 
-    asyncio.run(twice())
+    run = Run()
+    run.hosts.MAX_AGE = 0.0  # type: ignore[misc]
+    asyncio.run(twice(run))
     assert len(calls) == 2
-    asyncio.run(twice())  # a new loop (a new run) starts empty
-    assert len(calls) == 4
+    asyncio.run(twice(Run()))  # a new run (a new watch round) starts empty
+    assert len(calls) == 3

@@ -247,6 +247,7 @@ def fake_source(monkeypatch: pytest.MonkeyPatch) -> None:
 
     class Source:
         label = "fake"
+        recursive = False
 
         def covers(self, name: str) -> bool:
             return True
