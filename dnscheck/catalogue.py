@@ -211,6 +211,13 @@ MESSAGES: dict[str, Message] = {
         N_("{name} could not be checked: {reason}."),
         N_("Re-run the check; if it persists, look at this name at the DNS host."),
     ),
+    "LOOKUP_FAILED.server": Message(
+        N_(
+            "Name server {host} ({address}) did not answer {types} for the zone: {reason}. It may still serve "
+            "the old records, so the change cannot be confirmed on every server."
+        ),
+        N_("Re-run the check; if it persists, ask the DNS host to fix or remove this server."),
+    ),
     "LOOKUP_FAILED.probe": Message(
         N_("Authoritative probing failed: {reason}."),
         N_("Allow outbound DNS (port 53) to the domain's servers, or use --mode resolver."),

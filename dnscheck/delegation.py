@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from dnscheck.codes import finding
+from dnscheck.collect.failures import is_refusal
 from dnscheck.fingerprints import match_host
 from dnscheck.models import Answered, Delegation, Finding, Lookup, Record, ServerView, Severity, Undetermined
 
@@ -136,45 +137,91 @@ def _serials(view: _View) -> list[Finding]:
 
 
 def _servers(d: Delegation, required: bool) -> list[Finding]:
-    out = []
-    by_host: dict[str, list[ServerView]] = {}
-    for v in d.servers:
-        by_host.setdefault(v.name, []).append(v)
-    for host, views in by_host.items():
+    """Per name server: never answers (NS_UNREACHABLE), answers without authority (NS_LAME), or left some of the
+    questions that decide the verdict unanswered (LOOKUP_FAILED)."""
+    out: list[Finding] = []
+    for host, views in _by_host(d.servers).items():
         reachable = [v for v in views if v.reachable]
         if not reachable:
-            why = next((lk.reason for lk in views[0].lookups if isinstance(lk, Undetermined)), "no answer")
-            out.append(
-                finding(
-                    "NS_UNREACHABLE",
-                    record=Record(d.zone, "NS", host),
-                    severity=Severity.UNKNOWN if required else None,
-                    host=host,
-                    addresses=_addrs(views),
-                    reason=why,
-                )
-            )
+            out.append(_unreachable(d, host, views, required))
             continue
-        lame = [v for v in reachable if not v.authoritative]
+        lame = [
+            v for v in reachable if not v.authoritative and (isinstance(v.soa, Answered) or is_refusal(v.soa))
+        ]
         if lame:
-            variant, why = _lame_reason(lame[0])
+            out.append(_lame(d, host, lame))
+        out += _failed_probes(host, [v for v in reachable if v not in lame], required)
+    return out
+
+
+def _by_host(servers: Iterable[ServerView]) -> dict[str, list[ServerView]]:
+    by_host: dict[str, list[ServerView]] = {}
+    for v in servers:
+        by_host.setdefault(v.name, []).append(v)
+    return by_host
+
+
+def _unreachable(d: Delegation, host: str, views: list[ServerView], required: bool) -> Finding:
+    why = next((lk.reason for lk in views[0].lookups if isinstance(lk, Undetermined)), "no answer")
+    return finding(
+        "NS_UNREACHABLE",
+        record=Record(d.zone, "NS", host),
+        severity=Severity.UNKNOWN if required else None,
+        host=host,
+        addresses=_addrs(views),
+        reason=why,
+    )
+
+
+def _lame(d: Delegation, host: str, lame: list[ServerView]) -> Finding:
+    variant, why = _lame_reason(lame[0])
+    return finding(
+        "NS_LAME",
+        variant=variant,
+        record=Record(d.zone, "NS", host),
+        host=host,
+        addresses=_addrs(lame),
+        zone=d.zone,
+        reason=why,
+    )
+
+
+DECIDING = (
+    "MX",
+    "NS",
+    "SOA",
+)  # the per-server answers a verdict rests on; MX first: it decides where mail goes
+
+
+def _failed_probes(host: str, reachable: list[ServerView], required: bool) -> list[Finding]:
+    """A server that answers but left MX, NS or SOA undetermined may be the one still serving Microsoft 365: the
+    verdict can never be safe on its silence. Another address of the same server answering that question in the
+    same run settles it."""
+    answered = {lk.rdtype for v in reachable for lk in v.lookups[:3] if isinstance(lk, Answered)}
+    out = []
+    for v in reachable:
+        failed = [
+            lk for lk in (v.mx, v.ns, v.soa) if isinstance(lk, Undetermined) and lk.rdtype not in answered
+        ]
+        if failed:
             out.append(
                 finding(
-                    "NS_LAME",
-                    variant=variant,
-                    record=Record(d.zone, "NS", host),
+                    "LOOKUP_FAILED",
+                    variant="server",
+                    severity=Severity.UNKNOWN if required else Severity.WARNING,
+                    record=Record(failed[0].name, failed[0].rdtype, ""),
                     host=host,
-                    addresses=_addrs(lame),
-                    zone=d.zone,
-                    reason=why,
+                    address=v.address,
+                    types=", ".join(lk.rdtype for lk in failed),
+                    reason=failed[0].reason,
                 )
             )
     return out
 
 
 def _lame_reason(v: ServerView) -> tuple[str | None, str]:
-    """The catalogue variant and the reason (data) for a lame server."""
-    if isinstance(v.soa, Undetermined):
+    """The catalogue variant and the reason (data) for a lame server (one that answered the SOA query)."""
+    if isinstance(v.soa, Undetermined):  # it refused the zone
         return None, v.soa.reason
     if not v.soa.aa:
         return "no_aa", ""
@@ -183,29 +230,40 @@ def _lame_reason(v: ServerView) -> tuple[str | None, str]:
 
 def _mx_consistency(d: Delegation, resolver_mx: Lookup) -> tuple[list[Finding], list[Record]]:
     """MX_INCONSISTENT when some views (servers, resolver) return a Microsoft 365 MX and others do not."""
-    views: list[tuple[str, bool, list[Record]]] = []
-    for v in d.servers:
-        if v.authoritative and isinstance(v.mx, Answered):
-            hits = [r for r in v.mx.records if r.type == "MX" and match_host("mx", r.target or "")]
-            views.append((f"{v.name} ({v.address})", bool(hits), hits))
-    if isinstance(resolver_mx, Answered) and not resolver_mx.nxdomain:
-        hits = [r for r in resolver_mx.records if r.type == "MX" and match_host("mx", r.target or "")]
-        views.append(("the resolver", bool(hits), hits))
-    stale = [v for v in views if v[1]]
-    fresh = [v for v in views if not v[1]]
+    views = _mx_views(d, resolver_mx)
+    stale = [(who, hits) for who, hits in views if hits]
+    fresh = [who for who, hits in views if hits is not None and not hits]
     if not stale or not fresh:
         return [], []
-    records = [r for v in stale for r in v[2]]
+    records = [r for _, hits in stale for r in hits or ()]
+    return [_inconsistent(records, [who for who, _ in stale], fresh)], records
+
+
+def _mx_views(d: Delegation, resolver_mx: Lookup) -> list[tuple[str, list[Record] | None]]:
+    """Who said what about the MX: each authoritative server, and the resolver unless it said NXDOMAIN."""
+    views = [(f"{v.name} ({v.address})", _m365_mx(v.mx)) for v in d.servers if v.authoritative]
+    if not (isinstance(resolver_mx, Answered) and resolver_mx.nxdomain):
+        views.append(("the resolver", _m365_mx(resolver_mx)))
+    return views
+
+
+def _inconsistent(records: list[Record], stale: list[str], fresh: list[str]) -> Finding:
     fp = match_host("mx", records[0].target or "")
-    f = finding(
+    return finding(
         "MX_INCONSISTENT",
         record=records[0],
         cloud=fp.cloud if fp else None,
         value=records[0].value,
-        stale=", ".join(v[0] for v in stale),
-        fresh=", ".join(v[0] for v in fresh),
+        stale=", ".join(stale),
+        fresh=", ".join(fresh),
     )
-    return [f], records
+
+
+def _m365_mx(lookup: Lookup) -> list[Record] | None:
+    """The Microsoft 365 MX records of an answer; None when it did not answer."""
+    if not isinstance(lookup, Answered):
+        return None
+    return [r for r in lookup.records if r.type == "MX" and match_host("mx", r.target or "")]
 
 
 def _ns_cloud(rec: Record) -> str | None:

@@ -28,7 +28,7 @@ import dns.rcode
 import dns.rdatatype
 
 from dnscheck.collect import Source
-from dnscheck.collect.failures import undetermined
+from dnscheck.collect.failures import rcode_failure, undetermined
 from dnscheck.collect.resolver import EDNS_PAYLOAD, records_of
 from dnscheck.collect.run import Run, Server
 from dnscheck.collect.zonecut import bounded, find_zone, is_ancestor_or_self, records
@@ -96,7 +96,7 @@ async def _query(
     rcode = dns.rcode.to_text(response.rcode())
     if rcode not in ("NOERROR", "NXDOMAIN"):
         return Undetermined(
-            name, rdtype, f"answered {rcode}", where, round((time.monotonic() - start) * 1000)
+            name, rdtype, rcode_failure(rcode), where, round((time.monotonic() - start) * 1000)
         )
     return response
 

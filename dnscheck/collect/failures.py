@@ -13,6 +13,17 @@ import dns.resolver
 from dnscheck.models import Undetermined
 
 
+def rcode_failure(rcode: str) -> str:
+    """The reason for an answer with an error rcode (SERVFAIL, REFUSED...)."""
+    return f"answered {rcode}"
+
+
+def is_refusal(lookup: object) -> bool:
+    """A server that refuses the question (REFUSED, NOTAUTH) does not serve the zone: lame, not failing."""
+    reason = getattr(lookup, "reason", None)
+    return reason in (rcode_failure("REFUSED"), rcode_failure("NOTAUTH"))
+
+
 def undetermined(
     e: BaseException, name: str, rdtype: str, server: str | None = None, elapsed_ms: int | None = None
 ) -> Undetermined:
