@@ -31,8 +31,13 @@ class Options:
 
 async def check(target: Target, source: Source, options: Options, run: Run | None = None) -> Result:
     """`run`: what the checks of one run share; the domain's clock starts once the run admits it."""
-    if run is not None:
-        await run.admit(options.timeout)
+    if run is None:
+        return await _check(target, source, options, None)
+    async with run.admitted(options.timeout):
+        return await _check(target, source, options, run)
+
+
+async def _check(target: Target, source: Source, options: Options, run: Run | None) -> Result:
     start = time.monotonic()
     obs = await collect(
         target.domain, source, start + options.timeout, options.mode, target.registered_domain, run

@@ -26,6 +26,7 @@ AUTHORITATIVE_PER_SERVER = 20  # to one authoritative server address, across all
 BREAK_AFTER = 5  # timeouts in a row...
 QUIET = 2.0  # ...and this many seconds without any answer: the server is down for the run
 ADMIT_SHARE = 0.25  # a new domain starts when the busiest queue drains within this share of the timeout
+START_DOMAINS = 16  # domains in flight at first; one more each time a domain ends with the queues short
 
 T = TypeVar("T")
 
@@ -131,6 +132,8 @@ class Run:
         self._limits = [self.authoritative, *also]
         self.parents: RunCache[Any] = RunCache()
         self.hosts: RunCache[list[str]] = RunCache()
+        self.active = 0  # domains in flight
+        self.window = START_DOMAINS  # how many may be
 
     @classmethod
     def for_source(cls, source: object) -> Run:
@@ -141,7 +144,21 @@ class Run:
     def backlog(self) -> float:
         return max(limit.backlog() for limit in self._limits)
 
-    async def admit(self, timeout: float) -> None:
-        """Wait until the busiest server's queue would drain within a share of `timeout`."""
-        while self.backlog() > timeout * ADMIT_SHARE:
+    @contextlib.asynccontextmanager
+    async def admitted(self, timeout: float) -> AsyncIterator[None]:
+        """Hold a domain back until the run can serve it within `timeout`; the domain's clock starts inside.
+
+        Queues show only once the work is queued, so the number of domains in flight grows step by step (one more
+        each time a domain ends while the busiest queue is short, a quarter fewer when it is long), like a
+        congestion window: a fleet never starts more than its servers answer in time."""
+        while self.active >= self.window or self.backlog() > timeout * ADMIT_SHARE:
             await asyncio.sleep(min(0.05, timeout / 20))
+        self.active += 1
+        try:
+            yield
+        finally:
+            self.active -= 1
+            if self.backlog() <= timeout * ADMIT_SHARE / 2:
+                self.window += 1
+            else:
+                self.window = max(START_DOMAINS, self.window * 3 // 4)

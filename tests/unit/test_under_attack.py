@@ -219,7 +219,28 @@ def test_admission_waits_for_a_backlog_to_drain() -> None:
             await asyncio.sleep(0.3)
             server.waiting = 0
 
-        await asyncio.gather(r.admit(timeout=4.0), drain())
+        async def admitted() -> None:
+            async with r.admitted(timeout=4.0):
+                pass
+
+        await asyncio.gather(admitted(), drain())
         return time.monotonic() - start
 
     assert 0.25 <= asyncio.run(go()) < 1.0
+
+
+def test_domains_in_flight_grow_step_by_step() -> None:
+    async def go() -> list[int]:
+        r = Run()
+        peak: list[int] = []
+
+        async def one() -> None:
+            async with r.admitted(timeout=4.0):
+                peak.append(r.active)
+                await asyncio.sleep(0.01)
+
+        await asyncio.gather(*(one() for _ in range(100)))
+        return peak
+
+    peak = asyncio.run(go())
+    assert max(peak[:16]) <= run_mod.START_DOMAINS and max(peak) > run_mod.START_DOMAINS
