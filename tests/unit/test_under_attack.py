@@ -244,3 +244,54 @@ def test_domains_in_flight_grow_step_by_step() -> None:
 
     peak = asyncio.run(go())
     assert max(peak[:16]) <= run_mod.START_DOMAINS and max(peak) > run_mod.START_DOMAINS
+
+
+# ------------------------------------------------------------------------ issue 14: the shape of collect/
+
+
+def _imports(path: str) -> set[str]:
+    import ast
+
+    tree = ast.parse(open(path, encoding="utf-8").read())
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("dnscheck.collect"):
+            out.add(node.module)
+        elif isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name.startswith("dnscheck.collect")}
+    return out
+
+
+def test_collect_modules_import_each_other_without_a_cycle() -> None:
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[2] / "dnscheck" / "collect"
+    graph = {
+        f"dnscheck.collect.{p.stem}": _imports(str(p)) for p in root.glob("*.py") if p.stem != "__init__"
+    }
+    graph = {m: {d for d in deps if d in graph and d != m} for m, deps in graph.items()}
+    done: set[str] = set()
+
+    def visit(m: str, path: tuple[str, ...]) -> None:
+        assert m not in path, f"import cycle: {' -> '.join((*path, m))}"
+        if m in done:
+            return
+        for d in graph[m]:
+            visit(d, (*path, m))
+        done.add(m)
+
+    for m in graph:
+        visit(m, ())
+
+
+def test_the_planner_knows_sources_only_through_the_protocol() -> None:
+    import pathlib
+
+    text = (pathlib.Path(__file__).resolve().parents[2] / "dnscheck" / "collect" / "plan.py").read_text()
+    assert "ResolverSource" not in text and "ZoneFileSource" not in text
+
+
+def test_no_run_state_lives_in_module_globals() -> None:
+    import dnscheck.collect.authoritative as auth
+
+    assert not any(isinstance(v, run_mod.RunCache | run_mod.ServerLimit) for v in vars(auth).values())
