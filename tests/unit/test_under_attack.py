@@ -295,3 +295,16 @@ def test_no_run_state_lives_in_module_globals() -> None:
     import dnscheck.collect.authoritative as auth
 
     assert not any(isinstance(v, run_mod.RunCache | run_mod.ServerLimit) for v in vars(auth).values())
+
+
+@pytest.mark.parametrize("fault", [fs.garbage, fs.servfail, fs.wrong_id, fs.wrong_question, fs.short_header])
+def test_a_server_answering_badly_is_undetermined_within_the_deadline(fault: fs.Handler) -> None:
+    async def go(port: int) -> tuple[object, float]:
+        start = time.monotonic()
+        lk = await ask(Run(), "127.0.0.1", D, "MX", start + 1.5, port)
+        return lk, time.monotonic() - start
+
+    with no_offsite_packets(), FakeServer(fault) as srv:
+        lk, took = asyncio.run(go(srv.address[1]))
+    assert isinstance(lk, Undetermined), lk
+    assert took <= 1.5 * 1.1 + 0.2, took
