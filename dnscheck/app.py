@@ -9,7 +9,7 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
-from typing import TextIO
+from typing import Any, TextIO
 
 from dnscheck.check import Options
 from dnscheck.collect import Source
@@ -85,6 +85,7 @@ def run_check(settings: CheckSettings, lines: Iterator[str], total: int | None =
         explain=settings.explain,
         changed_at=settings.changed_at,
         changed_at_for=changed_at_for,
+        **web_options(source, zone_file, settings.no_https, settings.tenant_check, settings.expect_tenants),
     )
     bar = Progress(total, enabled=settings.output.progress)
     summary = asyncio.run(_run(source_lines, source, options, settings.dns.concurrency, settings.output, bar))
@@ -126,10 +127,19 @@ async def _run(
     return summary
 
 
-def check_domains(domains: list[str], dns: DnsSettings, zone_file: str | None = None) -> list[Result]:
-    """Check a few domains; their results in input order. For commands built on the check (runbook)."""
+def check_domains(
+    domains: list[str],
+    dns: DnsSettings,
+    zone_file: str | None = None,
+    no_https: bool = False,
+    tenant_check: bool = False,
+    expect_tenants: Iterable[str] = (),
+) -> list[Result]:
+    """Check a few domains; their results in input order. For commands built on the check (runbook).
+    With `tenant_check`, each Result's `tenant` (a TenantStatus) says whether a tenant holds the domain."""
     source = build_source(dns, zone_file, domains)
-    options = Options(timeout=dns.timeout, mode=dns.mode)
+    web = web_options(source, zone_file, no_https, tenant_check, expect_tenants)
+    options = Options(timeout=dns.timeout, mode=dns.mode, **web)
     return asyncio.run(check_all(domains, source, options, dns.concurrency))
 
 
@@ -141,3 +151,21 @@ async def check_all(lines: Iterable[str], source: Source, options: Options, conc
     run = Run.for_source(source)
     runner = Runner(functools.partial(check, source=source, options=options, run=run), concurrency)
     return [r async for r in runner.run(lines)]
+
+
+def web_options(
+    source: Source, zone_file: str | None, no_https: bool, tenant_check: bool, expect_tenants: Iterable[str]
+) -> dict[str, Any]:
+    """The HTTPS parts of the check's Options: MTA-STS unless --no-https, the tenant check when asked.
+    A zone-file check never goes to the network."""
+    if zone_file:
+        return {}
+    from dnscheck.collect.web import Web
+
+    web = Web(source)
+    out: dict[str, Any] = {"web": None if no_https else web}
+    if tenant_check:
+        from dnscheck.collect.tenant import TenantCheck
+
+        out["tenant"] = TenantCheck(web, tuple(expect_tenants))
+    return out

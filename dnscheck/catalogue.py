@@ -176,6 +176,74 @@ MESSAGES: dict[str, Message] = {
         N_("{name} lies outside the zone file and was not looked up."),
         N_("Check it live once the zone is published."),
     ),
+    # --- MTA-STS (RFC 8461) ---
+    "MTA_STS_M365": Message(
+        N_(
+            "The MTA-STS policy (mode {mode}, id {id}) lists Microsoft 365 MX hosts: {patterns}. Senders that "
+            "enforce MTA-STS keep it for up to {max_age} s and refuse an MX it does not list."
+        ),
+        N_(
+            "Publish a policy that lists the new MX hosts, with a new id in the _mta-sts TXT record, at least "
+            "max_age ({max_age} s) before changing the MX."
+        ),
+    ),
+    "MTA_STS_MX_MISMATCH": Message(
+        N_(
+            "The MTA-STS policy is in enforce mode and none of its mx patterns ({patterns}) matches the MX hosts "
+            "published now ({hosts}): senders that enforce MTA-STS refuse the mail for up to {max_age} s."
+        ),
+        N_(
+            "Publish a policy whose mx lines match the MX hosts (or with mode: testing) and a new id in the "
+            "_mta-sts TXT record, now."
+        ),
+    ),
+    "MTA_STS_NOT_FETCHED": Message(
+        N_("The domain publishes MTA-STS (id {id}); the policy {url} was not fetched."),
+        N_("Check it live (without --no-https or --zone-file) before changing the MX."),
+    ),
+    # --- the tenant check (--tenant-check) ---
+    "TENANT_PRESENT": Message(
+        N_(
+            "{domain} is a verified domain of the Microsoft 365 tenant {tenant_id} ({cloud}, sign-in {namespace}). "
+            "With the MX moved away, mail from other Microsoft 365 organisations still reaches that tenant's "
+            "mailboxes until the domain is removed from it."
+        ),
+        N_(
+            "Remove the domain from the tenant (Microsoft 365 admin center, Settings, Domains) once no user, group "
+            "or alias uses it; then check again."
+        ),
+    ),
+    "TENANT_PRESENT_EXPECTED": Message(
+        N_(
+            "{domain} is in the tenant {tenant_id} ({cloud}), one of those expected. If it is the tenant being "
+            "left, the domain has not been removed yet; if it is the new one, the move is done."
+        ),
+        N_("If this is the tenant being left, remove the domain there once no user, group or alias uses it."),
+    ),
+    "TENANT_MOVED": Message(
+        N_(
+            "{domain} is in the tenant {tenant_id} ({cloud}), which is none of the tenants expected ({expected}): "
+            "someone else holds the domain."
+        ),
+        N_(
+            "Find out who administers tenant {tenant_id} before going further; a domain verified elsewhere cannot "
+            "be added to the new tenant."
+        ),
+    ),
+    "TENANT_FEDERATED": Message(
+        N_("Sign-in for {domain} is federated to {federation_host}."),
+        N_(
+            "A federated domain must be converted to managed sign-in before it can be removed from the tenant."
+        ),
+    ),
+    "TENANT_FEDERATED.partner": Message(
+        N_(
+            "Sign-in for {domain} is federated to {federation_host}: the tenant is managed by the partner "
+            "{partner}."
+        ),
+        N_("Cancel and remove the domain through {partner}, which manages the subscription."),
+    ),
+    "TENANT_ABSENT": Message(N_("No Microsoft 365 tenant holds {domain} ({cloud})."), ""),
     # --- lookups that could not tell ---
     "LOOKUP_FAILED": Message(N_("{type} lookup for {name} failed: {reason}."), _RETRY),
     "LOOKUP_FAILED.mx": Message(
@@ -224,6 +292,26 @@ MESSAGES: dict[str, Message] = {
     ),
     "LOOKUP_FAILED.no_authoritative": Message(
         N_("No server answered authoritatively for the zone."), N_("Check the delegation and the servers.")
+    ),
+    "LOOKUP_FAILED.txt_sts": Message(
+        N_("{type} lookup for {name} failed: {reason}. Whether the domain publishes MTA-STS cannot be told.")
+    ),
+    "LOOKUP_FAILED.mta_sts": Message(
+        N_(
+            "The MTA-STS policy {name} could not be read: {reason}. Senders that cached an earlier policy keep "
+            "using it."
+        ),
+        N_(
+            "Serve the policy over HTTPS with a valid certificate, status 200, text/plain and no redirect, or "
+            "remove the _mta-sts TXT record; then check again."
+        ),
+    ),
+    "LOOKUP_FAILED.tenant": Message(
+        N_(
+            "The tenant check for {domain} failed at {name}: {reason}. Whether a tenant still holds the domain is "
+            "unknown."
+        ),
+        N_("Re-run later (Microsoft may be limiting the rate), or with a longer --timeout."),
     ),
     "LOOKUP_FAILED.crashed": Message(
         N_("The check failed: {reason}"), N_("Re-run with -v and report the traceback if it persists.")

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from dnscheck.classify import classify
 from dnscheck.codes import finding
 from dnscheck.collect import Source
 from dnscheck.collect.plan import collect
 from dnscheck.collect.run import Run
-from dnscheck.models import Result, Severity, Verdict, by_severity, iso
+from dnscheck.models import Finding, Result, Severity, Verdict, by_severity, iso
 from dnscheck.normalise import Invalid, Target
 from dnscheck.settings import Mode
 from dnscheck.ttl import safe_after, ttls_of
 from dnscheck.verdict import verdict_of
+
+if TYPE_CHECKING:
+    from dnscheck.collect.tenant import TenantCheck
+    from dnscheck.collect.web import Web
+    from dnscheck.tenant import TenantStatus
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,8 @@ class Options:
     explain: bool = False
     changed_at: datetime | None = None  # when the records were changed: gives safe_after
     changed_at_for: Callable[[str], datetime | None] | None = None  # per domain, e.g. from a watch state
+    web: Web | None = None  # HTTPS for MTA-STS policies (None: --no-https, --zone-file)
+    tenant: TenantCheck | None = None  # --tenant-check
 
 
 async def check(target: Target, source: Source, options: Options, run: Run | None = None) -> Result:
@@ -39,11 +48,16 @@ async def check(target: Target, source: Source, options: Options, run: Run | Non
 
 async def _check(target: Target, source: Source, options: Options, run: Run | None) -> Result:
     start = time.monotonic()
+    deadline = start + options.timeout
+    # The tenant check needs no DNS answer: it runs beside the collection, within the same deadline.
+    asked = asyncio.ensure_future(options.tenant.status(target.domain, deadline)) if options.tenant else None
     obs = await collect(
-        target.domain, source, start + options.timeout, options.mode, target.registered_domain, run
+        target.domain, source, deadline, options.mode, target.registered_domain, run, options.web
     )
     c = classify(obs, target.registered_domain)
     findings = list(c.findings)
+    tenant = await asked if asked is not None else None
+    findings += _tenant_findings(tenant, options)
     ttls = ttls_of(obs)
     changed_at = options.changed_at
     if changed_at is None and options.changed_at_for is not None:
@@ -65,12 +79,22 @@ async def _check(target: Target, source: Source, options: Options, run: Run | No
         changed_at=changed_at,
         safe_after=after,
         delegation=obs.delegation,
+        mta_sts=obs.mta_sts,
+        tenant=tenant,
     )
     if options.explain:
         from dnscheck.explain import explain
 
         result = dataclasses.replace(result, explain=tuple(explain(obs, result, source.label)))
     return result
+
+
+def _tenant_findings(tenant: TenantStatus | None, options: Options) -> list[Finding]:
+    if tenant is None or options.tenant is None:
+        return []
+    from dnscheck.tenant import classify_tenant
+
+    return classify_tenant(tenant, options.tenant.expected)
 
 
 def invalid_result(item: Invalid) -> Result:

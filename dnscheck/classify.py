@@ -26,6 +26,7 @@ from dnscheck.models import (
     Severity,
     Undetermined,
 )
+from dnscheck.mtasts import classify_mta_sts
 
 Hit = Callable[..., None]
 
@@ -64,6 +65,7 @@ def classify(obs: Observations, registered_domain: str) -> Classification:
         _txt(obs, findings, hit)
         for chain in obs.names:
             _leftover(chain, findings, hit)
+        _mta_sts(obs, findings, m365)
         if obs.delegation is not None:
             d = classify_delegation(obs.delegation, obs.mx, obs.delegation.required, obs.ns)
             if d.parent_says_elsewhere:  # the parent's delegation outranks the resolver's NS answer
@@ -82,6 +84,12 @@ def classify(obs: Observations, registered_domain: str) -> Classification:
     )
     seen = tuple(SeenRecord(r, r in m365) for r in _all_records(obs))
     return Classification(tuple(findings), seen, decisive, _cloud(findings))
+
+
+def _mta_sts(obs: Observations, findings: list[Finding], m365: set[Record]) -> None:
+    sts = classify_mta_sts(obs)
+    findings += sts
+    m365.update(f.record for f in sts if f.code == "MTA_STS_M365" and f.record is not None)
 
 
 def _mx(obs: Observations, findings: list[Finding], hit: Hit) -> None:

@@ -234,6 +234,27 @@ def _count(domains: tuple[str, ...], input_file: str | None) -> int | None:
     help="Colour the table. auto: only on a terminal, and never when NO_COLOR is set.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar (it is shown only on a terminal anyway).")
+@click.option(
+    "--no-https",
+    is_flag=True,
+    help="Do not fetch MTA-STS policies (https://mta-sts.DOMAIN/.well-known/mta-sts.txt); by default a domain "
+    "that publishes an _mta-sts TXT record has its policy fetched.",
+)
+@click.option(
+    "--tenant-check",
+    is_flag=True,
+    help="Also ask Microsoft's public sign-in endpoints whether a Microsoft 365 tenant holds each domain. "
+    "Off by default: it sends the domain names to Microsoft (see docs/security.md). Not with --zone-file.",
+)
+@click.option(
+    "--expect-tenant",
+    "expect_tenants",
+    multiple=True,
+    metavar="TENANT_ID",
+    callback=lambda c, p, v: _tenant_ids(v),
+    help="With --tenant-check: the tenant id (a GUID) the domain is leaving or moving to (repeatable). A domain "
+    "found in any other tenant is blocked.",
+)
 @options.dns_options
 def check(
     domains: tuple[str, ...],
@@ -247,6 +268,9 @@ def check(
     output: str | None,
     color: str,
     quiet: bool,
+    no_https: bool,
+    tenant_check: bool,
+    expect_tenants: tuple[str, ...],
 ) -> int:
     """Check DOMAINs (names, URLs or e-mail addresses) for records that still point at Microsoft 365.
 
@@ -266,6 +290,7 @@ def check(
         raise click.UsageError("give at least one DOMAIN, or --input FILE")
     if zone_file and input_file:
         raise click.UsageError("--zone-file checks the domains given as arguments; it does not take --input")
+    _check_tenant_options(zone_file, no_https, tenant_check, expect_tenants)
     from dnscheck.app import run_check
     from dnscheck.progress import wanted
 
@@ -277,9 +302,35 @@ def check(
         explain=explain,
         changed_at=changed_at,
         watch_state=watch_state,
+        no_https=no_https,
+        tenant_check=tenant_check,
+        expect_tenants=expect_tenants,
     )
     total = _count(domains, input_file) if show_progress else None
     return run_check(settings, _lines(domains, input_file), total)
+
+
+def _tenant_ids(values: tuple[str, ...]) -> tuple[str, ...]:
+    import uuid
+
+    out = []
+    for v in values:
+        try:
+            out.append(str(uuid.UUID(v.strip())))
+        except ValueError:
+            raise click.BadParameter(f"{v!r} is not a tenant id (a GUID)") from None
+    return tuple(out)
+
+
+def _check_tenant_options(
+    zone_file: str | None, no_https: bool, tenant_check: bool, expect_tenants: tuple[str, ...]
+) -> None:
+    if expect_tenants and not tenant_check:
+        raise click.UsageError("--expect-tenant needs --tenant-check")
+    if tenant_check and zone_file:
+        raise click.UsageError("--tenant-check asks Microsoft over the network; --zone-file never does")
+    if tenant_check and no_https:
+        raise click.UsageError("--tenant-check needs HTTPS; it cannot be used with --no-https")
 
 
 def _runbook() -> click.Command:

@@ -115,7 +115,40 @@ CODES: dict[str, Code] = {
             Topic.RECORD,
             N_("A lookup failed, so that record could not be checked."),
             also=(U,),
-            why_also=N_("unknown when the failed lookup decides where mail goes (MX, NS, the delegation)"),
+            why_also=N_(
+                "unknown when the failed lookup decides where mail goes (MX, NS, the delegation), and for "
+                "the tenant check"
+            ),
+        ),
+        Code(
+            "MTA_STS_MX_MISMATCH",
+            B,
+            Topic.MAIL,
+            N_("The MTA-STS policy is enforced and lists none of the MX hosts published now."),
+        ),
+        Code(
+            "MTA_STS_M365",
+            W,
+            Topic.MAIL,
+            N_("The MTA-STS policy still lists Microsoft 365 MX hosts."),
+        ),
+        Code(
+            "TENANT_MOVED",
+            B,
+            Topic.TENANT,
+            N_("The domain is in a Microsoft 365 tenant other than the ones expected (--expect-tenant)."),
+        ),
+        Code(
+            "TENANT_PRESENT",
+            W,
+            Topic.TENANT,
+            N_("The domain is a verified domain of a Microsoft 365 tenant (--tenant-check)."),
+        ),
+        Code(
+            "TENANT_PRESENT_EXPECTED",
+            W,
+            Topic.TENANT,
+            N_("The domain is in one of the expected Microsoft 365 tenants (--expect-tenant)."),
         ),
         Code(
             "NS_CHILD_STALE",
@@ -174,6 +207,24 @@ CODES: dict[str, Code] = {
             Topic.INPUT,
             N_("A name outside the zone file (--zone-file) was not looked up."),
         ),
+        Code(
+            "MTA_STS_NOT_FETCHED",
+            INFO,
+            Topic.MAIL,
+            N_("The domain publishes MTA-STS; its policy was not fetched (--no-https or --zone-file)."),
+        ),
+        Code(
+            "TENANT_FEDERATED",
+            INFO,
+            Topic.TENANT,
+            N_("Sign-in for the domain is federated to another identity provider (--tenant-check)."),
+        ),
+        Code(
+            "TENANT_ABSENT",
+            INFO,
+            Topic.TENANT,
+            N_("No Microsoft 365 tenant holds the domain (--tenant-check)."),
+        ),
         # Could not tell.
         Code("DOMAIN_NXDOMAIN", U, Topic.INPUT, N_("The domain does not exist (NXDOMAIN).")),
         Code("INPUT_INVALID", U, Topic.INPUT, N_("The input is not a domain name that can be checked.")),
@@ -182,6 +233,9 @@ CODES: dict[str, Code] = {
 
 # LOOKUP_FAILED is about the record that failed: the record type says which part of the move it concerns.
 _TOPIC_OF_TYPE = {"MX": Topic.MAIL, "NS": Topic.DNS, "SOA": Topic.DNS, "DS": Topic.DNS, "DNSKEY": Topic.DNS}
+
+# ... or, for the lookups that are not DNS records, what was asked.
+_TOPIC_OF_VARIANT = {"tenant": Topic.TENANT, "mta_sts": Topic.MAIL, "txt_sts": Topic.MAIL}
 
 
 def severity_of(code: str) -> Severity:
@@ -195,6 +249,8 @@ def topic_of(f: Finding) -> Topic:
     topic = CODES[f.code].topic
     if topic is not Topic.RECORD:
         return topic
+    if f.variant in _TOPIC_OF_VARIANT:
+        return _TOPIC_OF_VARIANT[f.variant]
     if f.record is None:
         return Topic.MAIL
     return _TOPIC_OF_TYPE.get(f.record.type, Topic.MAIL if f.severity is U else Topic.LEFTOVER)

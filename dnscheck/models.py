@@ -8,7 +8,11 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dnscheck.mtasts import MtaSts
+    from dnscheck.tenant import TenantStatus
 
 
 class Severity(enum.StrEnum):
@@ -213,13 +217,12 @@ class Ttls:
     parent_ns: int | None
     child_ns: int | None
     negative: int | None
+    mta_sts: int | None = None  # max_age of an MTA-STS policy in enforce mode (senders cache it that long)
 
     @property
     def longest(self) -> int:
-        return max(
-            [t for t in (self.mx, self.parent_ns, self.child_ns, self.negative) if t is not None]
-            + [M365_DEFAULT_TTL]
-        )
+        ttls = (self.mx, self.parent_ns, self.child_ns, self.negative, self.mta_sts)
+        return max([t for t in ttls if t is not None] + [M365_DEFAULT_TTL])
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -227,6 +230,7 @@ class Ttls:
             "parent_ns": self.parent_ns,
             "child_ns": self.child_ns,
             "negative": self.negative,
+            "mta_sts_max_age": self.mta_sts,
             "assumed_old_record": M365_DEFAULT_TTL,
             "longest": self.longest,
         }
@@ -254,6 +258,8 @@ class Result:
     safe_after: datetime | None = None
     delegation: Delegation | None = None
     explain: tuple[str, ...] | None = None
+    mta_sts: MtaSts | None = None  # the domain's MTA-STS record and policy, when it publishes one
+    tenant: TenantStatus | None = None  # --tenant-check: what Microsoft's sign-in service says
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -276,6 +282,10 @@ class Result:
             out["delegation"] = self.delegation.as_dict()
         if self.explain is not None:
             out["explain"] = list(self.explain)
+        if self.mta_sts is not None:
+            out["mta_sts"] = self.mta_sts.as_dict()
+        if self.tenant is not None:
+            out["tenant"] = self.tenant.as_dict()
         return out
 
 
@@ -316,6 +326,7 @@ class Observations:
     names: tuple[Chain, ...] = ()  # the other names Microsoft 365 uses (autodiscover, DKIM, SIP, ...)
     skipped: tuple[str, ...] = ()  # names a zone file cannot answer for (outside its origin)
     delegation: Delegation | None = None  # what the parent and each authoritative server said, when probed
+    mta_sts: MtaSts | None = None  # the _mta-sts TXT lookup and the policy, when the domain publishes one
 
 
 @dataclass(frozen=True)

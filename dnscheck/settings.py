@@ -42,3 +42,8 @@ class CheckSettings:
     explain: bool = False
     changed_at: datetime | None = None
     watch_state: str | None = None
+    no_https: bool = False  # never fetch MTA-STS policies
+    tenant_check: bool = (
+        False  # ask Microsoft's sign-in service about each domain (sends the names to Microsoft)
+    )
+    expect_tenants: tuple[str, ...] = ()  # tenant ids (lower-case GUIDs) the domains are leaving or moving to

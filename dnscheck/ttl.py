@@ -5,7 +5,9 @@ Caches may hold:
   default for the records it provisions (3600 s) unless a longer TTL is seen now;
 - the old delegation for the parent's NS TTL (and the zone's own NS TTL);
 - a negative answer (NXDOMAIN/NODATA for a record just created) for the SOA's negative-caching TTL
-  (RFC 2308: the smaller of the SOA's TTL and its MINIMUM field).
+  (RFC 2308: the smaller of the SOA's TTL and its MINIMUM field);
+- an MTA-STS policy in `enforce` mode for its `max_age` (RFC 8461 section 3.2): a sender that cached the policy
+  listing the old MX refuses the new one until then. As for the MX, the policy seen now stands for the old one.
 
 `safe_after` = the time of the change + the longest of these.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from dnscheck.models import M365_DEFAULT_TTL, Answered, Lookup, Observations, Record, Ttls
+from dnscheck.mtasts import max_age_of
 
 __all__ = ["M365_DEFAULT_TTL", "Ttls", "safe_after", "ttls_of"]
 
@@ -32,7 +35,7 @@ def ttls_of(obs: Observations) -> Ttls:
         if soa is not None:
             negative = _negative_ttl(soa)
             break
-    return Ttls(mx, parent_ns, child_ns, negative)
+    return Ttls(mx, parent_ns, child_ns, negative, max_age_of(obs))
 
 
 def safe_after(changed_at: datetime, ttls: Ttls) -> datetime:

@@ -3,6 +3,8 @@
 - `lab` (session): the world of fixtures/world/ running. A test that uses it is marked `lab` automatically.
   If the lab cannot run here it skips, unless DNSCHECK_REQUIRE_LAB=1 (tests/run.sh and CI set it): then it
   fails.
+- `https` (session): the lab's HTTPS server (tests/httpslab.py) on 127.0.6.1:443, where the lab's DNS sends
+  mta-sts.<domain> and the Microsoft login host names; give the command `env=https.env` to trust its CA.
 - `dnscheck` (session): runs the INSTALLED command (`shutil.which("dnscheck")`) as a subprocess, with
   `--resolver <lab resolver>` added after the subcommand; returns a `Run` (rc, stdout, stderr, elapsed).
 
@@ -63,6 +65,20 @@ def lab(lab_available: None) -> Iterator[Lab]:
     yield running
     running.stop()
     _state.pop("lab", None)
+
+
+HTTPS_ADDRESS = "127.0.6.1"  # fixtures/world: the mta-sts.* records and world.json's "web" hosts
+
+
+@pytest.fixture(scope="session")
+def https(lab: Lab) -> Iterator[Any]:
+    """The lab's HTTPS server, with a CA made for this run. `https.env`: the environment that trusts it."""
+    from tests.httpslab import HttpsLab
+
+    server = HttpsLab.start(HTTPS_ADDRESS, 443)
+    server.env = {"SSL_CERT_FILE": server.ca_file}  # type: ignore[attr-defined]
+    yield server
+    server.stop()
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,7 @@ class World:
         root = Path(directory)
         spec = json.loads((root / "world.json").read_text())
         hosts = {_zone_name(h): a for h, a in spec["hosts"].items()}
+        web = {_zone_name(h): a for h, a in spec.get("web", {}).items()}  # HTTPS hosts (tests/httpslab.py)
         servers = {}
         for name, s in spec["servers"].items():
             missing = [h for h in s["hosts"] if _zone_name(h) not in hosts]
@@ -115,7 +116,7 @@ class World:
             servers[name] = server
         host, _, port = spec.get("resolver", "127.0.0.1:5300").rpartition(":")
         registry = spec.get("registry", {})
-        return cls(servers=servers, hosts=hosts,
+        return cls(servers=servers, hosts={**web, **hosts},
                    delegations={_zone_name(z): [_zone_name(h) for h in ns]
                                 for z, ns in spec.get("delegations", {}).items()},
                    resolver_address=(host, int(port)),

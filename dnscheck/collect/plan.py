@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from typing import TYPE_CHECKING
 
 from dnscheck.collect import Source
 from dnscheck.collect.authoritative import probe
@@ -16,6 +17,10 @@ from dnscheck.collect.run import Run
 from dnscheck.collect.zonecut import bounded, find_zone, records
 from dnscheck.fingerprints import M365_NAMES, match_host
 from dnscheck.models import Answered, Chain, Delegation, Lookup, Observations, Undetermined
+
+if TYPE_CHECKING:
+    from dnscheck.collect.web import Web
+    from dnscheck.mtasts import MtaSts
 
 MAX_HOPS = 8  # a CNAME chain longer than this is treated as broken, like a loop
 
@@ -27,8 +32,10 @@ async def collect(
     mode: str = "resolver",
     zone_hint: str | None = None,
     run: Run | None = None,
+    web: Web | None = None,
 ) -> Observations:
     """`deadline` is a time.monotonic() value. `mode` "auto"/"authoritative" also probes the delegation.
+    `web`: how to fetch an MTA-STS policy over HTTPS (None: never fetch).
 
     `zone_hint` (the registered domain) is where probing starts when the resolver could not find the zone cut,
     e.g. because every server of the zone is dead: the parent can still say where it delegates. It is also the
@@ -39,16 +46,18 @@ async def collect(
     others = asyncio.gather(
         *(_chain(source, kind, f"{prefix}.{domain}", rdtype, deadline) for prefix, kind, rdtype in M365_NAMES)
     )
-    (mx, ns, txt, a, aaaa), names = await asyncio.gather(apex, others)
+    sts_txt = bounded(source, f"_mta-sts.{domain}", "TXT", deadline)
+    (mx, ns, txt, a, aaaa), names, sts_lookup = await asyncio.gather(apex, others, sts_txt)
 
     mx_hosts = sorted(
         {r.target for r in records(mx) if r.type == "MX" and r.target and not _is_m365_mx(r.target)}
     )
     skipped = [h for h in mx_hosts if not source.covers(h)]
     chase = [_chain(source, "mx", h, "CNAME", deadline) for h in mx_hosts if source.covers(h)]
-    (zone, ns, delegation), chains = await asyncio.gather(
+    (zone, ns, delegation), chains, mta_sts = await asyncio.gather(
         _zone_and_delegation(source, domain, ns, deadline, mode, zone_hint, run or Run()),
         asyncio.gather(*chase),
+        _mta_sts(domain, sts_lookup, web, deadline),
     )
     return Observations(
         domain=domain,
@@ -62,7 +71,16 @@ async def collect(
         names=tuple(names),
         skipped=tuple(skipped),
         delegation=delegation,
+        mta_sts=mta_sts,
     )
+
+
+async def _mta_sts(domain: str, txt: Lookup, web: Web | None, deadline: float) -> MtaSts | None:
+    if isinstance(txt, Answered) and not any(r.value.startswith("v=STSv1") for r in txt.records):
+        return None  # the common case: no MTA-STS, nothing more to import or ask
+    from dnscheck.collect.mtasts import collect_mta_sts
+
+    return await collect_mta_sts(domain, txt, web, deadline)
 
 
 async def _zone_and_delegation(

@@ -770,6 +770,80 @@ def test_cache_pending() -> None:
     assert [f.code for f in pending.findings] == ["CACHE_PENDING"]
 
 
+# ------------------------------------------------------------------------------------------------ MTA-STS
+
+
+def _sts(mode: str, *patterns: str, fetched: bool = True, failure: str | None = None) -> Any:
+    from dnscheck.mtasts import MtaSts, StsPolicy
+
+    name = f"_mta-sts.{D}"
+    record = rec(name, "TXT", "v=STSv1; id=2026;")
+    policy = StsPolicy(mode, 604800, patterns) if fetched and failure is None else None
+    url = f"https://mta-sts.{D}/.well-known/mta-sts.txt"
+    return MtaSts(ans(name, "TXT", record), record, "2026", url, fetched, policy, failure)
+
+
+def _with_sts(sts: Any, **kw: Any) -> Observations:
+    import dataclasses
+
+    return dataclasses.replace(observe(**kw), mta_sts=sts)
+
+
+def test_mta_sts_policy_listing_exchange_online_is_a_warning() -> None:
+    verdict, codes, _ = run(_with_sts(_sts("enforce", "*.mail.protection.outlook.com", NEW_MX)))
+    assert (verdict, codes) == (Verdict.WARNING, {"MTA_STS_M365"})
+
+
+def test_mta_sts_enforced_without_the_new_mx_blocks() -> None:
+    verdict, codes, _ = run(_with_sts(_sts("enforce", M365_MX)))
+    assert verdict is Verdict.BLOCKED and codes == {"MTA_STS_MX_MISMATCH", "MTA_STS_M365"}
+    verdict, codes, _ = run(_with_sts(_sts("testing", M365_MX)))  # testing mode refuses nothing
+    assert codes == {"MTA_STS_M365"}
+    verdict, codes, _ = run(_with_sts(_sts("none", M365_MX)))
+    assert (verdict, codes) == (Verdict.SAFE, set())
+
+
+def test_mta_sts_not_fetched_and_failures() -> None:
+    _, codes, _ = run(_with_sts(_sts("enforce", fetched=False)))
+    assert codes == {"MTA_STS_NOT_FETCHED"}
+    verdict, codes, c = run(_with_sts(_sts("enforce", failure="HTTP 404")))
+    assert (verdict, codes) == (Verdict.WARNING, {"LOOKUP_FAILED"})
+    assert "HTTP 404" in c.findings[0].message
+    from dnscheck.mtasts import MtaSts
+
+    verdict, codes, _ = run(_with_sts(MtaSts(und(f"_mta-sts.{D}", "TXT", "timed out"))))
+    assert (verdict, codes) == (Verdict.WARNING, {"LOOKUP_FAILED"})
+
+
+# ------------------------------------------------------------------------------------------------ tenant
+
+
+TID = "11111111-2222-3333-4444-555555555555"
+
+
+def _tenant(state: str, **kw: Any) -> list[str]:
+    from dnscheck.tenant import TenantStatus
+    from dnscheck.tenant import classify_tenant
+
+    expected = kw.pop("expected", ())
+    found = classify_tenant(TenantStatus(D, state, **kw), expected)
+    assert verdict_of(found, True) is not Verdict.SAFE or state == "absent"
+    return [f.code for f in found]
+
+
+def test_tenant_findings() -> None:
+    present = {"tenant_id": TID, "cloud": "worldwide", "namespace": "Managed"}
+    assert _tenant("present", **present) == ["TENANT_PRESENT"]
+    assert _tenant("present", **present, expected=(TID,)) == ["TENANT_PRESENT_EXPECTED"]
+    assert _tenant("present", **present, expected=("99999999-2222-3333-4444-555555555555",)) == ["TENANT_MOVED"]
+    fed = {**present, "namespace": "Federated", "federation_host": "sso.godaddy.com"}
+    assert _tenant("present", **fed) == ["TENANT_PRESENT", "TENANT_FEDERATED"]
+    assert _tenant("absent", cloud="worldwide", namespace="Unknown") == ["TENANT_ABSENT"]
+    assert _tenant("unknown", failure="HTTP 500", failed_at="https://login.microsoftonline.com/x") == [
+        "LOOKUP_FAILED"
+    ]
+
+
 # ------------------------------------------------------------------------------------------------ coverage
 
 

@@ -298,6 +298,43 @@ def test_a_check_talks_only_to_the_configured_resolver() -> None:
     assert not [e for e in events if e[0] == "open-for-writing"], events
 
 
+def test_an_mta_sts_fetch_goes_only_to_port_443_of_the_address_the_resolver_gave(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The policy host is resolved through the check's resolver, never getaddrinfo; the only other socket is the
+    HTTPS connection to that address, port 443 (tests/httpslab.py; needs the namespace of tests/run.sh)."""
+    from dnscheck.collect.web import Web
+    from tests.httpslab import HttpsLab, Reply
+
+    try:
+        web = HttpsLab.start("127.0.0.77", 443)
+    except OSError as e:
+        pytest.skip(f"cannot listen on 127.0.0.77:443 here ({e}); tests/run.sh provides a namespace")
+    policy = "version: STSv1\nmode: enforce\nmx: mx1.newmail.example\nmax_age: 86400\n"
+    web.route("mta-sts.contoso.com", "/.well-known/mta-sts.txt", Reply(200, policy))
+    for var in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("SSL_CERT_FILE", web.ca_file)
+    records = {
+        **_zone_of("contoso.com"),
+        "_mta-sts.contoso.com": ['TXT "v=STSv1; id=1;"'],
+        "mta-sts.contoso.com": ["A 127.0.0.77"],
+    }
+    data = Data(records, zones=("contoso.com",))
+    try:
+        with no_offsite_packets(), FakeServer(data) as srv, recording() as events:
+            src = ResolverSource(make_resolver([srv.address], 3))
+            options = Options(timeout=3, mode="resolver", web=Web(src))
+            r = asyncio.run(check(_target("contoso.com"), src, options))
+    finally:
+        web.stop()
+    assert r.verdict.value == "safe" and r.mta_sts is not None and r.mta_sts.policy is not None, r.findings
+    assert r.mta_sts.policy.mode == "enforce"
+    sockets = {tuple(a)[:2] for e, a in events if e in SOCKET_EVENTS}
+    assert sockets == {srv.address, ("127.0.0.77", 443)}, sockets
+    assert not [e for e in events if e[0] in LOOKUP_EVENTS + PROCESS_EVENTS], events
+
+
 def test_probing_the_delegation_only_adds_port_53_of_servers_named_in_dns() -> None:
     """--mode auto asks the parent's and the zone's servers directly: port 53 of the addresses DNS gave, and
     nothing else. Here they are loopback addresses where nothing listens."""
