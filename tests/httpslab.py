@@ -264,3 +264,59 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except OSError:
             self.close_connection = True
 
+
+
+class ConnectProxy:
+    """An HTTP proxy that only does CONNECT, for HTTPS_PROXY tests: it tunnels every request to `upstream` (the
+    lab's HTTPS server) whatever host is asked, and records the `host:port` of each CONNECT in `asked`."""
+
+    def __init__(self, address: str, port: int, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.asked: list[str] = []
+        self._sock = socket.create_server((address, port), reuse_port=False)
+        self.url = f"http://{address}:{port}"
+        threading.Thread(target=self._serve, daemon=True, name="connectproxy").start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._tunnel, args=(conn,), daemon=True).start()
+
+    def _tunnel(self, conn: socket.socket) -> None:
+        with conn:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                head += chunk
+            method, target, _ = head.split(b"\r\n", 1)[0].decode().split(" ", 2)
+            if method != "CONNECT":
+                conn.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+                return
+            self.asked.append(target)
+            with socket.create_connection(self.upstream, timeout=10) as up:
+                conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                pump = threading.Thread(target=_pump, args=(up, conn), daemon=True)
+                pump.start()
+                _pump(conn, up)
+                pump.join(10)
+
+    def stop(self) -> None:
+        self._sock.close()
+
+
+def _pump(src: socket.socket, dst: socket.socket) -> None:
+    try:
+        while data := src.recv(65536):
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        try:
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass

@@ -113,3 +113,20 @@ def test_the_ca_is_trusted_only_through_ssl_cert_file(dnscheck, policies) -> Non
     r = dnscheck("check", "sts-m365.com", "-f", "json", env={"SSL_CERT_FILE": "/dev/null"})
     res = json.loads(r.stdout)["results"][0]
     assert "certificate" in failure(res) and "MTA_STS_M365" not in codes(res), r
+
+
+def test_https_proxy_and_no_proxy_are_honoured(dnscheck, policies) -> None:
+    from tests.httpslab import ConnectProxy
+
+    proxy = ConnectProxy("127.0.6.2", 3128, (policies.address, 443))
+    try:
+        env = {**policies.env, "HTTPS_PROXY": proxy.url, "NO_PROXY": "example.invalid"}
+        r = dnscheck("check", "sts-m365.com", "-f", "json", env=env)
+        assert "MTA_STS_M365" in codes(json.loads(r.stdout)["results"][0]), r
+        assert proxy.asked == ["mta-sts.sts-m365.com:443"]
+        env["NO_PROXY"] = "sts-m365.com"
+        r = dnscheck("check", "sts-m365.com", "-f", "json", env=env)
+        assert "MTA_STS_M365" in codes(json.loads(r.stdout)["results"][0]), r
+        assert proxy.asked == ["mta-sts.sts-m365.com:443"], "NO_PROXY was not honoured"
+    finally:
+        proxy.stop()
