@@ -8,8 +8,8 @@ dns.asyncquery.udp_with_fallback for direct questions), the same concurrency in 
 per-server limit, no classification, no result objects: one short line per domain on stdout. It mirrors
 dnscheck/collect/plan.py and collect/authoritative.py:
 
-- wave 1: MX, NS, TXT, A, AAAA of the domain and the 10 Microsoft 365 names, all at once; a CNAME-typed name
-  whose CNAME does not point at Microsoft is followed (up to 8 hops);
+- wave 1: MX, NS, TXT, A, AAAA of the domain, `_mta-sts.<domain>` TXT and the 10 Microsoft 365 names, all at
+  once; a CNAME-typed name whose CNAME does not point at Microsoft is followed (up to 8 hops);
 - wave 2: the CNAME of every MX host that is not Microsoft's;
 - `--mode auto`, unless the domain is NXDOMAIN: the parent zone's NS and its servers' A/AAAA through the
   resolver (once per parent zone and run), the referral from each parent server, the A/AAAA of name server
@@ -125,6 +125,7 @@ class Floor:
     async def domain(self, domain: str, mode: str) -> str:
         wave1 = [self.ask(domain, t) for t in ("MX", "NS", "TXT", "A", "AAAA")]
         wave1 += [self.chain(f"{prefix}.{domain}", t) for prefix, t in NAMES]
+        wave1.append(self.ask(f"_mta-sts.{domain}", "TXT"))  # MTA-STS (RFC 8461); the fleet publishes none
         (mx, _), (ns, nx), *_ = await asyncio.gather(*wave1)
         hosts = sorted(
             {

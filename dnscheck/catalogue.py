@@ -183,8 +183,9 @@ MESSAGES: dict[str, Message] = {
             "enforce MTA-STS keep it for up to {max_age} s and refuse an MX it does not list."
         ),
         N_(
-            "Publish a policy that lists the new MX hosts, with a new id in the _mta-sts TXT record, at least "
-            "max_age ({max_age} s) before changing the MX."
+            "Publish a policy that lists the new MX hosts beside the current ones, with a new id in the _mta-sts "
+            "TXT record, at least max_age ({max_age} s) before changing the MX; drop Microsoft's hosts from it "
+            "after the change."
         ),
     ),
     "MTA_STS_MX_MISMATCH": Message(
@@ -193,8 +194,8 @@ MESSAGES: dict[str, Message] = {
             "published now ({hosts}): senders that enforce MTA-STS refuse the mail for up to {max_age} s."
         ),
         N_(
-            "Publish a policy whose mx lines match the MX hosts (or with mode: testing) and a new id in the "
-            "_mta-sts TXT record, now."
+            "Publish now a policy whose mx lines match the MX hosts published (or with mode: testing), with a new "
+            "id in the _mta-sts TXT record."
         ),
     ),
     "MTA_STS_NOT_FETCHED": Message(

@@ -47,9 +47,8 @@ async def collect_mta_sts(domain: str, txt: Lookup, web: Web | None, deadline: f
 async def fetch_policy(web: Web, url: str, deadline: float) -> str:
     got = await web.get(url, deadline, MAX_POLICY_BYTES)
     if got.status != 200:
-        where = (
-            f" to {got.headers['location']}" if 300 <= got.status < 400 and "location" in got.headers else ""
-        )
+        location = got.headers.get("location", "")[:200]  # the server's text: kept short
+        where = f" to {location}" if 300 <= got.status < 400 and location else ""
         raise FetchError(f"HTTP {got.status}{where} (senders need 200 and follow no redirect)")
     if got.content_type != "text/plain":
         raise FetchError(f"served as {got.content_type or 'no media type'}, not text/plain")
