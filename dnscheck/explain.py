@@ -5,7 +5,13 @@ Lines are plain text; the formats clean control characters before showing them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dnscheck.models import Chain, Delegation, Lookup, Observations, Result, Undetermined, by_severity
+
+if TYPE_CHECKING:
+    from dnscheck.mtasts import MtaSts
+    from dnscheck.tenant import TenantStatus
 
 
 def explain(obs: Observations, result: Result, source_label: str) -> list[str]:
@@ -16,6 +22,7 @@ def explain(obs: Observations, result: Result, source_label: str) -> list[str]:
         out += _chain(chain)
     if obs.delegation is not None:
         out += _delegation(obs.delegation)
+    out += _https(obs, result)
     out += _findings(result)
     out.append(f"verdict: {result.verdict.value} ({_why(result)})")
     return out
@@ -33,6 +40,33 @@ def _delegation(d: Delegation) -> list[str]:
         out.append(f"server {v.name} at {v.address or 'no address'}: {state}, serial {v.serial}")
         out += ["  " + _line(lk) for lk in v.lookups]
     return out
+
+
+def _https(obs: Observations, result: Result) -> list[str]:
+    """What was asked over HTTPS: the MTA-STS policy, and Microsoft's sign-in service (--tenant-check)."""
+    return _mta_sts(obs.mta_sts) + _tenant(result.tenant)
+
+
+def _mta_sts(sts: MtaSts | None) -> list[str]:
+    if sts is None:
+        return []
+    out = ["MTA-STS: " + _line(sts.txt)]
+    if sts.url and not sts.fetched:
+        out.append(f"  {sts.url}: not fetched" + (f" ({sts.failure})" if sts.failure else ""))
+    elif sts.url:
+        p = sts.policy
+        got = f"mode {p.mode}, max_age {p.max_age}, mx {', '.join(p.mx) or '-'}" if p else sts.failure
+        out.append(f"  GET {sts.url} -> {got}")
+    return out
+
+
+def _tenant(t: TenantStatus | None) -> list[str]:
+    if t is None:
+        return []
+    facts = [t.state, t.tenant_id, t.cloud, t.namespace, t.federation_host]
+    what = " ".join(x for x in facts if x)
+    failed = f"; failed at {t.failed_at}: {t.failure}" if t.failure else ""
+    return [f"tenant check (Microsoft sign-in service): {what}{failed}"]
 
 
 def _findings(result: Result) -> list[str]:

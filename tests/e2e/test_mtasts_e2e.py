@@ -130,3 +130,10 @@ def test_https_proxy_and_no_proxy_are_honoured(dnscheck, policies) -> None:
         assert proxy.asked == ["mta-sts.sts-m365.com:443"], "NO_PROXY was not honoured"
     finally:
         proxy.stop()
+
+
+def test_explain_shows_the_policy_fetch(dnscheck, policies) -> None:
+    _, res = run(dnscheck, policies, "sts-m365.com", "--explain")
+    assert any(line.startswith("MTA-STS: TXT _mta-sts.sts-m365.com") for line in res["explain"]), res["explain"]
+    assert "  GET https://mta-sts.sts-m365.com/.well-known/mta-sts.txt -> mode enforce, max_age 604800, mx " \
+           "*.mail.protection.outlook.com, mx1.newmail.net" in res["explain"]

@@ -186,3 +186,10 @@ def test_usage_errors(dnscheck_offline, tmp_path) -> None:
     assert dnscheck_offline("check", "t-found.com", "--zone-file", str(zone), "--tenant-check").rc == 64
     assert dnscheck_offline("check", "t-found.com", "--expect-tenant", TID).rc == 64
     assert dnscheck_offline("check", "t-found.com", "--tenant-check", "--expect-tenant", "nope").rc == 64
+
+
+def test_explain_shows_the_tenant_answer(dnscheck, https, login) -> None:
+    _, [res] = run(dnscheck, https, "t-found.com", "--explain")
+    assert f"tenant check (Microsoft sign-in service): present {TID} worldwide Managed" in res["explain"]
+    _, [res] = run(dnscheck, https, "t-500.com", "--explain")
+    assert any("failed at https://login.microsoftonline.com/t-500.com" in x for x in res["explain"]), res["explain"]
