@@ -248,7 +248,7 @@ def _count(domains: tuple[str, ...], input_file: str | None) -> int | None:
 )
 @click.option(
     "--expect-tenant",
-    "expect_tenants",
+    "expect_tenant",
     multiple=True,
     metavar="TENANT_ID",
     callback=lambda c, p, v: _tenant_ids(v),
@@ -270,7 +270,7 @@ def check(
     quiet: bool,
     no_https: bool,
     tenant_check: bool,
-    expect_tenants: tuple[str, ...],
+    expect_tenant: tuple[str, ...],
 ) -> int:
     """Check DOMAINs (names, URLs or e-mail addresses) for records that still point at Microsoft 365.
 
@@ -290,7 +290,7 @@ def check(
         raise click.UsageError("give at least one DOMAIN, or --input FILE")
     if zone_file and input_file:
         raise click.UsageError("--zone-file checks the domains given as arguments; it does not take --input")
-    _check_tenant_options(zone_file, no_https, tenant_check, expect_tenants)
+    _check_tenant_options(zone_file, no_https, tenant_check, expect_tenant)
     from dnscheck.app import run_check
     from dnscheck.progress import wanted
 
@@ -304,7 +304,7 @@ def check(
         watch_state=watch_state,
         no_https=no_https,
         tenant_check=tenant_check,
-        expect_tenants=expect_tenants,
+        expect_tenants=expect_tenant,
     )
     total = _count(domains, input_file) if show_progress else None
     return run_check(settings, _lines(domains, input_file), total)

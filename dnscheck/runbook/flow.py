@@ -192,7 +192,7 @@ def _facts(given: dict[str, Any], today: date) -> Any:
 
 
 def _check(req: Request, names: list[str], settings: dict[str, Any]) -> tuple[list[Any], Run]:
-    from dnscheck.app import build_source, check_all
+    from dnscheck.app import build_source, check_all, web_options
     from dnscheck.check import Options
     from dnscheck.settings import DnsSettings, Mode
 
@@ -201,8 +201,9 @@ def _check(req: Request, names: list[str], settings: dict[str, Any]) -> tuple[li
     dns = DnsSettings(tuple(settings["resolvers"]), settings["timeout"], mode)
     source = build_source(dns, zone_file, names)
     watch = _watch(req.watch_state)
-    fields = {f.name for f in dataclasses.fields(Options)}
-    extra = {k: req.options[k] for k in ("tenant_check", "expect_tenant") if k in fields and k in req.options}
+    # MTA-STS as in check; the tenant check when asked (never with a zone file: web_options gives nothing then).
+    tenant_check, expected = bool(req.options.get("tenant_check")), req.options.get("expect_tenant") or ()
+    extra = web_options(source, zone_file, False, tenant_check, expected)
     options = Options(
         timeout=settings["timeout"],
         mode=mode,

@@ -193,3 +193,14 @@ def test_explain_shows_the_tenant_answer(dnscheck, https, login) -> None:
     assert f"tenant check (Microsoft sign-in service): present {TID} worldwide Managed" in res["explain"]
     _, [res] = run(dnscheck, https, "t-500.com", "--explain")
     assert any("failed at https://login.microsoftonline.com/t-500.com" in x for x in res["explain"]), res["explain"]
+
+
+def test_the_runbook_passes_the_tenant_check_through(dnscheck, https, login) -> None:
+    """The step-4 rules are the runbook's (dnscheck/runbook/steps.py); here only that the evidence arrives."""
+    facts = ("--purchased", "2025-01-01", "--licenses", "1")
+    r = dnscheck("runbook", "t-found.com", "--tenant-check", *facts, env=https.env)
+    assert "TENANT_PRESENT" in r.stdout, r
+    r = dnscheck("runbook", "t-500.com", "--tenant-check", *facts, env=https.env)
+    assert r.rc == 3 and "LOOKUP_FAILED" in r.stdout and "TENANT_ABSENT" not in r.stdout, r
+    r = dnscheck("runbook", "t-found.com", *facts, env=https.env)
+    assert "TENANT_" not in r.stdout, "the tenant check ran without --tenant-check"
