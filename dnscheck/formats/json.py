@@ -31,6 +31,7 @@ class JsonFormat(Format):
         from dnscheck.runbook.render import as_json
 
         as_json(book, self.out)
+
     def begin(self) -> None:
         self.out.write(f'{{"schema": "{SCHEMA}", "results": [')
         self._first = True
