@@ -78,7 +78,7 @@ def run_check(settings: CheckSettings, lines: Iterator[str], total: int | None =
             raise ConfigError(
                 f"--watch-state {settings.watch_state}: no such file (write one with dnscheck watch --state)"
             )
-        changed_at_for = WatchState.load(settings.watch_state).changed_at
+        changed_at_for = WatchState.load(settings.watch_state, "--watch-state").changed_at
     options = Options(
         timeout=settings.dns.timeout,
         mode=settings.dns.mode,

@@ -20,6 +20,7 @@ from dnscheck import __version__, options
 from dnscheck.errors import EXIT_INTERNAL, EXIT_USAGE, DnscheckError
 from dnscheck.formats import FORMATS
 from dnscheck.settings import CheckSettings, DnsSettings, OutputSettings
+from dnscheck.text import clean
 
 EXIT_CODES_HELP = """\b
 Exit codes (the worst over all domains):
@@ -63,11 +64,8 @@ class _Group(click.Group):
             sys.stdout.flush()  # here, not at exit: a reader that went away must be caught below
         except click.exceptions.Exit as e:
             sys.exit(e.exit_code)
-        except click.UsageError as e:
-            e.show()
-            sys.exit(EXIT_USAGE)
-        except click.ClickException as e:
-            e.show()
+        except click.ClickException as e:  # UsageError, BadParameter... (a file name may hold anything)
+            _show_click_error(e)
             sys.exit(EXIT_USAGE)
         except click.Abort:
             click.echo("Aborted.", err=True)
@@ -77,7 +75,7 @@ class _Group(click.Group):
             sys.exit(130)
         except DnscheckError as e:
             _show_traceback()
-            click.echo(f"dnscheck: error: {e.diagnostics()}", err=True)
+            _say(f"dnscheck: error: {e.diagnostics()}")
             sys.exit(e.exit_code)
         except BrokenPipeError:
             # The reader went away (`dnscheck ... | head`): not an error worth a message.
@@ -85,7 +83,7 @@ class _Group(click.Group):
             sys.exit(EXIT_PIPE)
         except Exception as e:
             _show_traceback()
-            click.echo(f"dnscheck: internal error: {type(e).__name__}: {e}", err=True)
+            _say(f"dnscheck: internal error: {type(e).__name__}: {e}")
             if not _state["verbose"]:
                 click.echo("Run again with -v to see the traceback, and report it.", err=True)
             sys.exit(EXIT_INTERNAL)
@@ -93,6 +91,19 @@ class _Group(click.Group):
 
 
 EXIT_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader that went away
+
+
+def _say(message: str) -> None:
+    """An error message on stderr, control characters escaped: it may quote a zone file, a file name, an input."""
+    click.echo(clean(message, keep_newlines=True), err=True)
+
+
+def _show_click_error(e: click.ClickException) -> None:
+    import io
+
+    buf = io.StringIO()
+    e.show(file=buf)
+    sys.stderr.write(clean(buf.getvalue(), keep_newlines=True))
 
 
 def _quiet_stdout() -> None:

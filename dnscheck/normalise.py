@@ -40,15 +40,42 @@ def normalise(raw: str) -> Target | Invalid:
     return result
 
 
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#@]*@")
+_SCHEME = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:)?//")
+_HOST_PORT = re.compile(r"^(?:\[[^\]@]*\]|[^:@\[\]]*)(?::\d*)?$")  # host, host:443, [::1]:53
 
 
 def echo(raw: str, limit: int = 200) -> str:
     """The input as it may be echoed back in a report: a URL's user:password replaced by ***, undecodable bytes
     escaped, and a huge line cut short."""
     text = raw.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    text = _USERINFO.sub(r"\1***@", text)
+    text = redact(text)
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def redact(text: str) -> str:
+    """`text` with anything that may be a password replaced by ***.
+
+    A password may hold any character, so the userinfo is not where a URL parser says it ends:
+    `https://admin:S3cr3t/x@host/` puts `admin:S3cr3t` in the host and `/x` in the path, `#` or `?` in a
+    password start the fragment or the query, and a second `@` ends it late. So, after `scheme://` or `//`:
+    - an authority (up to the first `/`, `?` or `#`) holding an `@`: all up to its last `@` goes;
+    - an authority `user:word` whose `word` is not a port, with an `@` further on: all up to the last `@` goes
+      (such an input is not a valid URL, so nothing of value is hidden by cutting too much);
+    and without a scheme, a `user:password@host` (a colon before the last `@`) loses all before that `@`.
+    """
+    m = _SCHEME.match(text)
+    if m is None:
+        local, at, host = text.rpartition("@")
+        if local[:7].lower() == "mailto:":
+            local = local[7:]
+        return f"***@{host}" if at and ":" in local else text
+    head, rest = text[: m.end()], text[m.end() :]
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    if "@" in authority:
+        return head + "***" + rest[authority.rindex("@") :]
+    if "@" in rest and not _HOST_PORT.match(authority):
+        return head + "***" + rest[rest.rindex("@") :]
+    return text
 
 
 def _normalise(raw: str) -> Target | Invalid:
@@ -94,7 +121,9 @@ def _host_part(text: str) -> str | Invalid:
             host = parts.hostname or ""
             parts.port  # noqa: B018 - raises ValueError on a malformed port
         except ValueError as e:
-            return Invalid(text, f"not a valid URL: {e}")
+            # urllib's message quotes the bad "port", which may be a password (https://admin:S3cr3t/x@host/)
+            why = "bad port" if "port" in str(e).lower() else "bad host part"
+            return Invalid(text, f"not a valid URL: {why}")
         return host
     if "@" in text:
         local, _, text = text.rpartition("@")

@@ -19,11 +19,8 @@ The loop takes its check function, clock and sleep as arguments: it is tested wi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
 import re
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -31,9 +28,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dnscheck.errors import ConfigError
-from dnscheck.formats.text import clean
 from dnscheck.models import Result, ServerView, Undetermined, Verdict, run_verdict
 from dnscheck.normalise import Target
+from dnscheck.text import clean
 
 SCHEMA = "dnscheck-watch/1"
 MAX_CHANGES = 200  # per domain, in the state file: the oldest are dropped beyond this
@@ -147,26 +144,30 @@ class WatchState:
     domains: dict[str, DomainState] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: str | None) -> WatchState:
+    def load(cls, path: str | None, what: str = "--state") -> WatchState:
+        """The state in `path`; a new one when there is no file (or an empty one). A file that is not a watch
+        state, or is damaged, is a usage error naming the field (see watch_schema.py), never a crash later."""
+        from dnscheck import watch_schema
+        from dnscheck.files import load_json
+
         state = cls(path)
-        if path is None or not os.path.exists(path):
+        if path is None:
             return state
         try:
-            with open(path, encoding="utf-8") as f:
-                doc = json.load(f)
-            if doc.get("schema") != SCHEMA:
-                raise ValueError(f"schema is {doc.get('schema')!r}, not {SCHEMA!r}")
-            for name, d in doc["domains"].items():
-                state.domains[name] = DomainState(
-                    d.get("verdict"),
-                    d.get("verdict_since"),
-                    d.get("checked_at"),
-                    dict(d.get("rrsets") or {}),
-                    list(d.get("changes") or []),
-                )
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+            doc = load_json(path, what)
+        except FileNotFoundError:
+            return state
+        if doc is None:
+            return state
+        try:
+            if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+                found = doc.get("schema") if isinstance(doc, dict) else None
+                raise ValueError(f"schema is {found!r}, not {SCHEMA!r}: not a dnscheck watch state file")
+            for name, d in watch_schema.s.obj(doc.get("domains"), "domains").items():
+                state.domains[name] = DomainState(*watch_schema.domain(d, f"domains[{name!r}]"))
+        except ValueError as e:
             raise ConfigError(
-                f"cannot use --state {path}: {e}", "Remove the file, or give another path, to start afresh."
+                f"cannot use {what} {path}: {e}", "Remove the file, or give another path, to start afresh."
             ) from None
         return state
 
@@ -183,29 +184,10 @@ class WatchState:
         if self.path is None:
             return
         doc = {"schema": SCHEMA, "domains": {k: v.as_dict() for k, v in self.domains.items()}}
-        _write_atomic(self.path, json.dumps(doc, indent=1, sort_keys=True) + "\n")
+        from dnscheck.output import atomic_open
 
-
-def _write_atomic(path: str, text: str) -> None:
-    """Owner-only (0600), all or nothing: a temporary file in the same directory, then a rename."""
-    target = os.path.abspath(path)
-    try:
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=os.path.dirname(target)
-        )  # mkstemp creates it 0600
-    except OSError as e:
-        raise ConfigError(f"cannot write --state {path}: {e.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+        with atomic_open(self.path, perms=0o600, what="--state") as f:
+            f.write(json.dumps(doc, indent=1, sort_keys=True) + "\n")
 
 
 def _skey(key: Key) -> str:

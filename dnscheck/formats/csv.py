@@ -11,8 +11,8 @@ from __future__ import annotations
 import csv
 
 from dnscheck.formats.base import Format
-from dnscheck.formats.text import clean
 from dnscheck.models import Result
+from dnscheck.text import clean
 
 COLUMNS = (
     "input",

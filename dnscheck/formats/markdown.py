@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from dnscheck.formats.base import Format, Summary
-from dnscheck.formats.text import clean
+from dnscheck.text import clean
 from dnscheck.i18n import _
 from dnscheck.models import Result, by_severity, run_verdict
 

@@ -14,8 +14,8 @@ the performance data.
 from __future__ import annotations
 
 from dnscheck.formats.base import Format, Summary
-from dnscheck.formats.text import clean
 from dnscheck.models import Result, Verdict, by_severity, codes_worst_first
+from dnscheck.text import clean
 
 STATUS = {
     Verdict.SAFE: "OK",

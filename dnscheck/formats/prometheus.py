@@ -26,8 +26,8 @@ from typing import Any
 from dnscheck.codes import CODES
 from dnscheck.errors import ConfigError
 from dnscheck.formats.base import Format, Summary
-from dnscheck.formats.text import clean
 from dnscheck.models import Result, Verdict
+from dnscheck.text import clean
 
 PREFIX = "dnscheck"
 

@@ -15,8 +15,8 @@ import click
 from tabulate import tabulate
 
 from dnscheck.formats.base import Format, Summary
-from dnscheck.formats.text import clean
 from dnscheck.models import Finding, Result, by_severity, codes_worst_first
+from dnscheck.text import clean
 
 _COLOURS = {"safe": "green", "warning": "yellow", "blocked": "red", "unknown": "magenta", "info": "cyan"}
 _INDENT = 2 + 8 + 1 + 18 + 1  # "  severity code               " before a message

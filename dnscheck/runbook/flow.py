@@ -273,7 +273,7 @@ def _walk(
     book: Runbook, acks: dict[str, Ack], names: list[str], today: date, rebuild: Any, save: Any
 ) -> Runbook:
     """Ask about the next due step only; a yes acknowledges it and the next one may become due."""
-    from dnscheck.formats.text import clean
+    from dnscheck.text import clean
     from dnscheck.i18n import _
 
     while (step := book.next_due()) is not None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from dnscheck import schema as s
 from dnscheck.errors import DnscheckError
 from dnscheck.runbook.model import ACKABLE, Ack
 
@@ -104,33 +105,30 @@ def _acquire(fd: int, path: str, wait: float) -> None:
 
 def load(path: str) -> State | None:
     """The state in `path`, or None when there is none yet (no file, or an empty one)."""
+    from dnscheck.files import load_json
+
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        doc = load_json(path, "--state", StateError)
     except FileNotFoundError:
         return None
-    except OSError as e:
-        raise StateError(f"cannot read --state {path}: {e.strerror}") from None
-    if not data.strip():
+    except StateError as e:
+        raise _corrupt(path, e.message.partition(f"--state {path}: ")[2] or e.message) from None
+    if doc is None:
         return None
-    try:
-        doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        raise _corrupt(path, f"it is not valid JSON ({e})") from None
     if not isinstance(doc, dict) or "schema" not in doc:
         raise _corrupt(path, f'it is not a dnscheck runbook state file (no "schema": "{SCHEMA}")')
     if doc["schema"] != SCHEMA and doc["schema"] not in OLD_SCHEMAS:
         raise _corrupt(path, f'its schema is {doc["schema"]!r}; this dnscheck reads "{SCHEMA}" and older')
     try:
         return _parse(doc)
-    except (TypeError, ValueError, KeyError, AttributeError) as e:
+    except ValueError as e:
         raise _corrupt(path, f"it is damaged: {e}") from None
 
 
 def save(path: str, state: State) -> None:
     from dnscheck.output import atomic_open
 
-    with atomic_open(path, perms=0o600) as f:
+    with atomic_open(path, perms=0o600, what="--state") as f:
         json.dump(state.to_json(), f, indent=2, sort_keys=False)
         f.write("\n")
 
@@ -144,18 +142,21 @@ def _corrupt(path: str, why: str) -> StateError:
 def _parse(doc: dict[str, Any]) -> State:
     domains = _names(doc.get("domains", []), "domains")
     facts = {}
-    for key, value in _dict(doc.get("facts", {}), "facts").items():
+    for key, value in s.obj(doc.get("facts", {}), "facts").items():
         if key not in FACTS:
-            raise ValueError(f"unknown fact {key!r}")
+            raise s.FieldError(f"facts.{key}", "is not a fact dnscheck knows")
         if value is not None:
-            facts[key] = _typed(key, value, FACTS[key])
-    acks = {step: _ack(step, ack) for step, ack in _dict(doc.get("acks", {}), "acks").items()}
+            facts[key] = _typed(f"facts.{key}", value, FACTS[key])
+    acks = {step: _ack(step, ack) for step, ack in s.obj(doc.get("acks", {}), "acks").items()}
     settings = {}
-    for key, value in _dict(doc.get("settings", {}), "settings").items():
+    for key, value in s.obj(doc.get("settings", {}), "settings").items():
         if key in SETTINGS and value is not None:
             settings[key] = _setting(key, value)
-    last = {k: _dict(v, f"last_check.{k}") for k, v in _dict(doc.get("last_check", {}), "last_check").items()}
-    history = {k: _entries(k, v) for k, v in _dict(doc.get("history", {}), "history").items()}
+    last = {
+        k: _last_check(v, f"last_check.{k}")
+        for k, v in s.obj(doc.get("last_check", {}), "last_check").items()
+    }
+    history = {k: _entries(k, v) for k, v in s.obj(doc.get("history", {}), "history").items()}
     if doc["schema"] in OLD_SCHEMAS:
         history = _history_from_v1(last)
         last = {}
@@ -165,8 +166,8 @@ def _parse(doc: dict[str, Any]) -> State:
 def _ack(step: str, value: Any) -> Ack:
     if step not in ACKABLE:
         raise ValueError(f"{step!r} is not a step that can be acknowledged")
-    ack = _dict(value, f"acks.{step}")
-    on = _typed(f"acks.{step}.on", ack["on"], date).isoformat()
+    ack = s.obj(value, f"acks.{step}")
+    on = s.day(ack.get("on"), f"acks.{step}.on").isoformat()
     domains = _names(ack.get("domains", []), f"acks.{step}.domains")
     forced = _names(ack.get("forced_over", []), f"acks.{step}.forced_over")
     return Ack(on, tuple(domains), tuple(forced))
@@ -176,8 +177,9 @@ def _setting(key: str, value: Any) -> Any:
     if key == "resolvers":
         return _names(value, "settings.resolvers")
     if key == "timeout":
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise ValueError("settings.timeout must be a positive number")
+        # nan and 1e30 are floats too: the same range as --timeout
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0.1 <= value <= 3600:
+            raise s.FieldError("settings.timeout", "must be a number of seconds from 0.1 to 3600")
         return float(value)
     if value not in ("auto", "resolver", "authoritative"):
         raise ValueError(f"settings.mode {value!r} is not a mode")
@@ -187,11 +189,12 @@ def _setting(key: str, value: Any) -> Any:
 def _entries(domain: str, value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list):
         raise ValueError(f"history.{domain} must be a list")
-    for e in value:
-        entry = _dict(e, f"history.{domain}[]")
-        for k in ("key", "verdict", "first_seen", "last_seen"):
-            if not isinstance(entry.get(k), str):
-                raise ValueError(f"history.{domain}[].{k} must be a string")
+    for i, e in enumerate(value):
+        entry = s.obj(e, f"history.{domain}[{i}]")
+        for k in ("key", "verdict"):
+            s.text(entry.get(k), f"history.{domain}[{i}].{k}")
+        for k in ("first_seen", "last_seen"):
+            s.timestamp(entry.get(k), f"history.{domain}[{i}].{k}")
     return list(value)
 
 
@@ -210,25 +213,29 @@ def _history_from_v1(last: dict[str, dict[str, Any]]) -> dict[str, list[dict[str
 
 
 def _names(value: Any, what: str) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(d, str) for d in value):
-        raise ValueError(f"{what} must be a list of names")
-    return list(value)
+    return s.strings(value, what)
 
 
-def _dict(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ValueError(f"{what} must be an object")
-    return value
+def _last_check(entry: Any, path: str) -> dict[str, Any]:
+    entry = s.obj(entry, path)
+    s.timestamp(entry.get("checked_at"), f"{path}.checked_at", optional=True)
+    s.text(entry.get("source"), f"{path}.source", optional=True)
+    s.one_of(
+        entry.get("verdict"), f"{path}.verdict", ("safe", "warning", "blocked", "unknown"), optional=True
+    )
+    if "result" in entry:
+        s.obj(entry["result"], f"{path}.result")
+    return entry
 
 
 def _typed(key: str, value: Any, kind: type) -> Any:
     if kind is date:
-        if not isinstance(value, str):
-            raise ValueError(f"{key} must be a date (YYYY-MM-DD)")
-        return date.fromisoformat(value)
+        return s.day(value, key)
     # bool is an int in Python: keep them apart.
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ValueError(f"{key} must be of type {kind.__name__}")
+        raise s.FieldError(key, f"must be of type {kind.__name__}")
+    if isinstance(value, int) and kind is int and not 0 <= value <= 10**9:
+        raise s.FieldError(key, "is out of range")
     return value
 
 
@@ -246,7 +253,7 @@ def last_check_of(result: Any, evidence: Any) -> dict[str, Any]:
                 "severity": f.severity.value,
                 "variant": f.variant,
                 "args": dict(f.args),
-                "record": f.record.as_dict() if f.record else None,
+                "record": f.record.ass.obj() if f.record else None,
             }
             for f in result.findings
         ],

@@ -18,7 +18,7 @@ from collections import Counter
 
 import pytest
 
-from dnscheck.formats.text import clean
+from dnscheck.text import clean
 from tests.schema import validate_output
 
 EXIT = {"safe": 0, "warning": 1, "blocked": 2, "unknown": 3}

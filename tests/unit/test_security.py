@@ -190,15 +190,28 @@ def test_the_file_is_replaced_not_rewritten(tmp_path: Path) -> None:
     assert target.stat().st_ino != before and target.read_text() == "new"
 
 
-def test_a_symlink_at_the_target_is_replaced_not_followed(tmp_path: Path) -> None:
-    victim = tmp_path / "victim.txt"
-    victim.write_text("precious")
+def test_a_symlink_at_the_target_is_followed_and_its_target_replaced_atomically(tmp_path: Path) -> None:
+    """The link stays a link (a report path kept as a link to the latest run); its target is replaced by a new
+    file, with the target's read/write bits (never its execute bits)."""
+    (tmp_path / "runs").mkdir()
+    real = tmp_path / "runs" / "latest.json"
+    real.write_text("old")
+    real.chmod(0o755)
+    before = real.stat().st_ino
     link = tmp_path / "report.json"
-    link.symlink_to(victim)
+    link.symlink_to(real)
     with atomic_open(str(link)) as f:
         f.write("report")
-    assert victim.read_text() == "precious"
-    assert not link.is_symlink() and link.read_text() == "report"
+    assert link.is_symlink() and real.read_text() == "report"
+    assert real.stat().st_ino != before  # renamed in, not rewritten
+    assert stat.S_IMODE(real.stat().st_mode) == 0o644
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["latest.json"]
+    dangling = tmp_path / "new.json"
+    dangling.symlink_to(tmp_path / "runs" / "new-target.json")
+    with atomic_open(str(dangling)) as f:
+        f.write("x")
+    assert (tmp_path / "runs" / "new-target.json").read_text() == "x"
+    assert stat.S_IMODE((tmp_path / "runs" / "new-target.json").stat().st_mode) == 0o600
 
 
 def test_cli_output_file_is_atomic_and_owner_only(tmp_path: Path) -> None:
@@ -244,11 +257,11 @@ def test_runbook_state_is_written_atomically_and_owner_only(tmp_path: Path) -> N
     assert [p.name for p in tmp_path.iterdir()] == ["runbook.json"]
 
 
-_WRITERS_ALLOWED = {("output.py", "atomic_open"), ("watch.py", "_write_atomic")}
+_WRITERS_ALLOWED = {("output.py", "atomic_open"), ("output.py", "_write_through")}
 
 
 def test_files_are_written_only_through_the_atomic_writers() -> None:
-    """Static: every open-for-writing in the package is inside atomic_open or watch._write_atomic."""
+    """Static: every open-for-writing in the package is inside output.py (the one writer)."""
     offenders = []
     for path in _sources():
         tree = ast.parse(path.read_text())

@@ -1,4 +1,9 @@
-"""Making DNS data safe to show on a terminal: anyone on the internet can write a TXT record."""
+"""Making text safe to show on a terminal: anyone on the internet can write a TXT record, and a zone file, an
+input line or a file name can hold an escape sequence too.
+
+This is the one escaping function: every writer to a terminal (the formats, watch, the runbook, the CLI's error
+messages) calls `clean`. It sits below both the core and the formats so that neither has to import the other.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +24,13 @@ def _escape(ch: str) -> str:
     return f"\\x{cp:02x}" if cp < 0x100 else f"\\u{cp:04x}" if cp < 0x10000 else f"\\U{cp:08x}"
 
 
-def clean(text: str) -> str:
-    """Replace every control or formatting character with a visible escape."""
+def clean(text: str, keep_newlines: bool = False) -> str:
+    """Replace every control or formatting character with a visible escape.
+
+    `keep_newlines` keeps "\\n" (only) for a message of several lines that we wrote ourselves, e.g. an error and
+    its hint; every other control character in it is still escaped."""
+    if keep_newlines:
+        return "\n".join(clean(line) for line in text.split("\n"))
     if text.isascii():
         return _UNSAFE.sub(lambda m: _escape(m.group()), text)
     return "".join(_escape(c) if unicodedata.category(c) in _UNSAFE_CATEGORIES else c for c in text)
