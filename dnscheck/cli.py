@@ -6,6 +6,7 @@ stay fast.
 
 from __future__ import annotations
 
+import io
 import itertools
 import logging
 import os
@@ -152,7 +153,13 @@ def _timestamp(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except (ValueError, OverflowError, OSError):
         raise click.BadParameter(f"{value!r} is not an ISO 8601 time or Unix seconds") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    from dnscheck.schema import FIRST_YEAR, LAST_YEAR
+
+    # Outside these years it is a typo, and adding a TTL to 9999-12-31 overflowed inside the check.
+    if not FIRST_YEAR <= parsed.astimezone(UTC).year <= LAST_YEAR:
+        raise click.BadParameter(f"{value!r} is out of range ({FIRST_YEAR} to {LAST_YEAR})")
+    return parsed
 
 
 def _read_lines(path: str) -> Iterator[str]:
@@ -166,16 +173,28 @@ def _read_lines(path: str) -> Iterator[str]:
         stream = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115 - closed below
     except OSError as e:
         raise DnscheckError(f"cannot read --input {path}: {e.strerror}") from None
-    return _stream_lines(stream)
+    return _stream_lines(stream, path)
 
 
-def _stream_lines(stream: IO[bytes]) -> Iterator[str]:
-    with stream:
-        for raw in stream:
-            line = raw.decode("utf-8", errors="surrogateescape")
-            text = line.split(" #", 1)[0].strip() if not line.lstrip().startswith("#") else ""
-            if text:
-                yield text
+_LINE_ENDS = {"\r": "CR", "\n": "LF", "\r\n": "CRLF"}
+
+
+def _stream_lines(stream: IO[bytes], path: str = "-") -> Iterator[str]:
+    """Files come from Notepad and Excel (a UTF-8 byte order mark, CRLF) and old Mac exports (CR only): the
+    mark is dropped, and CR, LF and CRLF all end a line. A file that mixes them is reported once on stderr."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline=None)
+    with text:
+        for line in text:
+            if line.lstrip().startswith("#"):
+                continue
+            kept = line.split(" #", 1)[0].strip()
+            if kept:
+                yield kept
+        if isinstance(text.newlines, tuple):
+            ends = ", ".join(sorted(_LINE_ENDS[n] for n in text.newlines))
+            click.echo(
+                clean(f"dnscheck: note: --input {path} mixes line ends ({ends}); each ends a line"), err=True
+            )
 
 
 def _lines(domains: tuple[str, ...], input_file: str | None) -> Iterator[str]:

@@ -39,14 +39,26 @@ def read_regular(path: str, what: str, limit: int, error: type[DnscheckError] = 
             "dnscheck reads only regular files here (a pipe or a device could block the check forever): "
             "save it to a file first.",
         )
-    with os.fdopen(fd, "rb") as f:
-        try:
-            data = f.read(limit + 1)
-        except OSError as e:
-            raise error(f"cannot read {what} {path}: {e.strerror or e}") from None
+    try:
+        data = _read_up_to(fd, limit + 1)
+    except OSError as e:
+        raise error(f"cannot read {what} {path}: {e.strerror or e}") from None
+    finally:
+        os.close(fd)
     if len(data) > limit:
         raise error(f"{what} {path}: larger than {limit >> 20} MiB")
     return data
+
+
+def _read_up_to(fd: int, size: int) -> bytes:
+    chunks, got = [], 0
+    while got < size:
+        chunk = os.read(fd, min(1 << 20, size - got))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
 
 
 def _kind(mode: int) -> str:

@@ -6,12 +6,25 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from typing import Any
 
 import click
 
 from dnscheck.settings import DnsSettings, Mode
+
+
+class Seconds(click.FloatRange):
+    """A number of seconds in the range, and a number: click's FloatRange lets nan through (every comparison
+    with nan is false), and `--timeout nan` made every lookup time out."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        return number
+
 
 resolver = click.option(
     "--resolver",
@@ -22,7 +35,7 @@ resolver = click.option(
 )
 timeout = click.option(
     "--timeout",
-    type=click.FloatRange(min=0.1, max=3600),
+    type=Seconds(min=0.1, max=3600),
     default=10.0,
     show_default=True,
     help="Most seconds one domain's whole check may take.",

@@ -11,9 +11,9 @@ import re
 from typing import Any
 
 from dnscheck.formats.base import Format, Summary
-from dnscheck.text import clean
 from dnscheck.i18n import _
 from dnscheck.models import Result, by_severity, run_verdict
+from dnscheck.text import clean
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 

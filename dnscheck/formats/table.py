@@ -100,7 +100,11 @@ class TableFormat(Format):
 
     def end(self, summary: Summary) -> None:
         rows = [(d, self._paint(v, v), c, codes) for d, v, c, codes in self._rows]
-        self.out.write(tabulate(rows, headers=["DOMAIN", "VERDICT", "CLOUD", "FINDINGS"], tablefmt="simple"))
+        # disable_numparse: an input line is text; tabulate would print the input 1e5 as 100000.
+        table = tabulate(
+            rows, headers=["DOMAIN", "VERDICT", "CLOUD", "FINDINGS"], tablefmt="simple", disable_numparse=True
+        )
+        self.out.write(table)
         self.out.write("\n")
         for spool in (self._details, self._explain):
             spool.seek(0)

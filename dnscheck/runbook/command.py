@@ -35,10 +35,15 @@ class IsoDate(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
         if isinstance(value, date):
             return value
+        from dnscheck.schema import FIRST_YEAR, LAST_YEAR
+
         try:
-            return date.fromisoformat(str(value))
+            day = date.fromisoformat(str(value))
         except ValueError:
             self.fail(f"{value!r} is not a date: give YYYY-MM-DD", param, ctx)
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:  # 9999-12-31 + 90 days of retention overflowed
+            self.fail(f"{value!r} is out of range ({FIRST_YEAR} to {LAST_YEAR})", param, ctx)
+        return day
 
 
 def _timestamp(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:

@@ -273,8 +273,8 @@ def _walk(
     book: Runbook, acks: dict[str, Ack], names: list[str], today: date, rebuild: Any, save: Any
 ) -> Runbook:
     """Ask about the next due step only; a yes acknowledges it and the next one may become due."""
-    from dnscheck.text import clean
     from dnscheck.i18n import _
+    from dnscheck.text import clean
 
     while (step := book.next_due()) is not None:
         click.echo(f"\n{step.number}. {step.title}", err=True)

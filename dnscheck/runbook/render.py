@@ -110,7 +110,13 @@ def table(book: Runbook, out: TextIO) -> None:
         + "\n\n"
     )
     rows = [[s.number, s.id, s.status.value, s.ready_at or ""] for s in book.steps]
-    w(tabulate(rows, headers=["#", _("STEP"), _("STATUS"), _("UNTIL")], tablefmt="simple") + "\n")
+    # disable_numparse: tabulate would re-read text that looks like a number (a domain "1e5" as 100000)
+    w(
+        tabulate(
+            rows, headers=["#", _("STEP"), _("STATUS"), _("UNTIL")], tablefmt="simple", disable_numparse=True
+        )
+    )
+    w("\n")
     for s in book.steps:
         _table_step(s, w)
     _table_tail(book, w)
@@ -142,7 +148,8 @@ def _table_tail(book: Runbook, w: Write) -> None:
         + "\n"
     )
     rows = [[clean(name_of(x)), x.verdict.value, clean(_codes(x)) or "-"] for x in book.results]
-    write("\n" + tabulate(rows, headers=[_("DOMAIN"), _("VERDICT"), _("FINDINGS")], tablefmt="simple") + "\n")
+    headers = [_("DOMAIN"), _("VERDICT"), _("FINDINGS")]
+    write("\n" + tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True) + "\n")
     if book.changes:
         lines = "".join(f"  {clean(line)}\n" for line in _change_lines(book))
         write("\n" + _("Since the last run:") + "\n" + lines)
