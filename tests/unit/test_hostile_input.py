@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -143,7 +144,8 @@ def test_a_binary_file_as_input(resolver: str) -> None:
     assert code == 3
     raw_lines = [
         x
-        for x in (BAD / "binary-input.bin").read_bytes().split(b"\n")
+        # CR, LF and CRLF each end a line (issue 16: old Mac exports)
+        for x in re.split(rb"\r\n|\r|\n", (BAD / "binary-input.bin").read_bytes())
         if x.strip() and not x.lstrip().startswith(b"#")
     ]
     assert len(results) == len(raw_lines)
