@@ -31,6 +31,8 @@ Exit codes (the worst over all domains):
   3   unknown    could not tell (timeout, SERVFAIL, NXDOMAIN, bad input)
   64  usage error (bad option, unreadable or malformed file)
   70  internal error (run with -v for the traceback)
+  73  the -o file cannot be created (a directory, no permission, read-only)
+  74  writing the -o file failed (disk full); the old file is left as it was
   141 the reader of the output went away (e.g. `| head`)
 Blocked takes precedence over unknown.
 """

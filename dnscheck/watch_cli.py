@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 WATCH_EXIT_HELP = """\b
 Exit codes (the worst verdict of the last round, as for check):
-  0 safe   1 warning   2 blocked   3 unknown   64 usage error   130 interrupted
+  0 safe   1 warning   2 blocked   3 unknown   64 usage error   73/74 --state cannot be written   130 interrupted
 """
 
 

@@ -25,7 +25,8 @@ Exit codes:
   1   only manual steps remain, or steps wait on caches or on earlier steps
   2   an action is required (DNS still at Microsoft 365, a planned zone to publish, a domain not ready)
   3   unknown: the check could not tell for some domain, so neither can the steps that depend on it
-  64  usage error (bad option, an acknowledgement out of order, unreadable, foreign or busy --state file)
+  64  usage error (bad option, an acknowledgement out of order, unreadable, damaged, foreign or busy --state file)
+  73  the --state file cannot be created   74  writing it failed (disk full)
 """
 
 

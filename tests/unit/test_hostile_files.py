@@ -451,3 +451,10 @@ def test_an_out_of_range_runbook_date_is_a_usage_error(option: str) -> None:
     args = ["runbook", "contoso.com", "--zone-file", ZONE, "--licenses", "1", "--purchased", "2025-01-01"]
     r = CliRunner().invoke(cli, [*args, option, "9999-12-31"])
     assert r.exit_code == 64 and option in r.stderr, r.output
+
+
+def test_exit_codes_73_and_74_are_documented() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "| 73 |" in readme and "| 74 |" in readme
+    r = CliRunner().invoke(cli, ["check", "--help"])
+    assert "  73  " in r.stdout and "  74  " in r.stdout
