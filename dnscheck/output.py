@@ -37,19 +37,11 @@ _SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 def atomic_open(path: str, perms: int | None = None, what: str = "-o") -> Iterator[TextIO]:
     """`what` names the option in error messages (-o, --state)."""
     target = _resolve(path, what)
-    try:
-        st: os.stat_result | None = os.stat(target)
-    except FileNotFoundError:
-        st = None
-    except OSError as e:
-        raise CantCreateError(f"cannot write {what} {path}: {e.strerror}") from None
+    st = _existing(target, path, what)
     if st is not None and (stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
         with _write_through(target, path, what) as f:
             yield f
         return
-    if st is not None and not stat.S_ISREG(st.st_mode):
-        kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
-        raise CantCreateError(f"cannot write {what} {path}: it is {kind}", "Give the path of a file.")
     mode = perms if perms is not None else (stat.S_IMODE(st.st_mode) & 0o666 if st else 0o600)
     try:
         fd, tmp = tempfile.mkstemp(
@@ -76,6 +68,20 @@ def atomic_open(path: str, perms: int | None = None, what: str = "-o") -> Iterat
         raise
     finally:
         _untrack(tmp)
+
+
+def _existing(target: str, path: str, what: str) -> os.stat_result | None:
+    """What is at `target` now (None: nothing); a directory, a block device or a socket is refused."""
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise CantCreateError(f"cannot write {what} {path}: {e.strerror}") from None
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
+        kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        raise CantCreateError(f"cannot write {what} {path}: it is {kind}", "Give the path of a file.")
+    return st
 
 
 def _resolve(path: str, what: str) -> str:
