@@ -253,7 +253,7 @@ def last_check_of(result: Any, evidence: Any) -> dict[str, Any]:
                 "severity": f.severity.value,
                 "variant": f.variant,
                 "args": dict(f.args),
-                "record": f.record.ass.obj() if f.record else None,
+                "record": f.record.as_dict() if f.record else None,
             }
             for f in result.findings
         ],
