@@ -31,7 +31,7 @@ from dnscheck.collect import Source
 from dnscheck.collect.failures import rcode_failure, undetermined
 from dnscheck.collect.resolver import EDNS_PAYLOAD, records_of
 from dnscheck.collect.run import Run, Server
-from dnscheck.collect.zonecut import bounded, find_zone, is_ancestor_or_self, records
+from dnscheck.collect.zonecut import bounded, cannot_exist, find_zone, is_ancestor_or_self, records
 from dnscheck.fingerprints import M365_NAMES
 from dnscheck.models import Answered, Delegation, Lookup, Record, ServerView, Undetermined
 
@@ -104,6 +104,8 @@ async def _query(
 async def ask(run: Run, address: str, name: str, rdtype: str, deadline: float, port: int = 53) -> Lookup:
     """One non-recursive query to one server address, checked: only records owned by `name` count, and a negative
     answer must carry the SOA of a zone that holds `name`."""
+    if cannot_exist(name):
+        return Answered(name, rdtype, (), "NXDOMAIN", server=address)
     start = time.monotonic()
     response = await _query(run, address, name, rdtype, deadline, port)
     if isinstance(response, Undetermined):

@@ -9,12 +9,29 @@ from __future__ import annotations
 import asyncio
 import time
 
+import dns.exception
+import dns.name
+
 from dnscheck.collect import Source
 from dnscheck.models import Answered, Lookup, Record, Undetermined
 
 
+def cannot_exist(name: str) -> bool:
+    """A name over DNS's 255-octet limit (e.g. `selector1._domainkey.` in front of a 253-octet domain) cannot be
+    asked about and cannot exist: its answer is NXDOMAIN, not a failure."""
+    try:
+        dns.name.from_text(name)
+    except dns.name.NameTooLong:
+        return True
+    except dns.exception.DNSException:
+        return False
+    return False
+
+
 async def bounded(source: Source, name: str, rdtype: str, deadline: float) -> Lookup:
     """`source.lookup`, cut off at `deadline` (a time.monotonic() value)."""
+    if cannot_exist(name):
+        return Answered(name, rdtype, (), "NXDOMAIN")
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         return Undetermined(name, rdtype, "no time left before the deadline (--timeout)")

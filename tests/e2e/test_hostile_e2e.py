@@ -243,15 +243,9 @@ def long_names(lab) -> str:
     return LONG
 
 
-TOO_LONG = (
-    "collect/plan.py asks '<prefix>.<name>' (autodiscover, DKIM selectors...), which cannot be encoded for a "
-    "253-octet name: dnspython raises NameTooLong, reported as LOOKUP_FAILED. Such a name cannot exist, so it "
-    "is an NXDOMAIN, not a failure; collect/ is owned by the per-server helper of issue 16"
-)
 
 
 @pytest.mark.lab
-@pytest.mark.xfail(strict=True, reason=TOO_LONG)
 @pytest.mark.parametrize("mode", ["resolver", "auto"])
 def test_a_253_octet_subdomain_works(dnscheck, long_names: str, mode: str) -> None:
     assert len(long_names) == 253
@@ -262,11 +256,6 @@ def test_a_253_octet_subdomain_works(dnscheck, long_names: str, mode: str) -> No
 
 
 @pytest.mark.lab
-@pytest.mark.xfail(
-    strict=True,
-    reason=TOO_LONG + "; and collect/authoritative.py: ask() builds the query (dns.message.make_query) outside "
-    "its try, so the same name raises NameTooLong out of the probe",
-)
 def test_a_253_octet_subdomain_works_in_authoritative_mode(dnscheck, long_names: str) -> None:
     run = dnscheck("check", long_names, "-f", "json", "--mode", "authoritative")
     [result] = validate_output(run.stdout, "json")
