@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import IO, Any
 
 import click
@@ -145,25 +145,6 @@ def cli(verbose: int) -> None:
         )
 
 
-def _timestamp(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    text = value.strip()
-    try:
-        if text.replace(".", "", 1).isdigit():
-            return datetime.fromtimestamp(float(text), UTC)
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except (ValueError, OverflowError, OSError):
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 time or Unix seconds") from None
-    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    from dnscheck.schema import FIRST_YEAR, LAST_YEAR
-
-    # Outside these years it is a typo, and adding a TTL to 9999-12-31 overflowed inside the check.
-    if not FIRST_YEAR <= parsed.astimezone(UTC).year <= LAST_YEAR:
-        raise click.BadParameter(f"{value!r} is out of range ({FIRST_YEAR} to {LAST_YEAR})")
-    return parsed
-
-
 def _read_lines(path: str) -> Iterator[str]:
     """Input lines, undecodable bytes kept (as surrogates) so that the line is reported, not dropped.
 
@@ -236,7 +217,7 @@ def _count(domains: tuple[str, ...], input_file: str | None) -> int | None:
 @click.option(
     "--changed-at",
     metavar="TIMESTAMP",
-    callback=lambda c, p, v: _timestamp(v),
+    callback=options.timestamp,
     help="When the records were changed (ISO 8601, e.g. 2026-11-27T09:30Z, or Unix seconds): "
     "reports safe_after, the time by which no cache can hold the old answers.",
 )

@@ -78,18 +78,26 @@ def redact(text: str) -> str:
     return text
 
 
+def _text_problem(text: str) -> str | None:
+    """Why the raw text cannot hold a domain name at all, before it is parsed (None if it may)."""
+    if not text:
+        return "empty input"
+    if len(text) > MAX_INPUT:
+        return f"input is {len(text)} characters long; a domain name has at most 253"
+    if any("\udc80" <= c <= "\udcff" for c in text):
+        return "input is not valid UTF-8"
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in text):
+        return "input contains control or invisible formatting characters"
+    if any(c.isspace() for c in text):
+        return "input contains white space"
+    return None
+
+
 def _normalise(raw: str) -> Target | Invalid:
     text = raw.strip()
-    if not text:
-        return Invalid(raw, "empty input")
-    if len(text) > MAX_INPUT:
-        return Invalid(raw, f"input is {len(text)} characters long; a domain name has at most 253")
-    if any("\udc80" <= c <= "\udcff" for c in text):
-        return Invalid(raw, "input is not valid UTF-8")
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in text):
-        return Invalid(raw, "input contains control or invisible formatting characters")
-    if any(c.isspace() for c in text):
-        return Invalid(raw, "input contains white space")
+    problem = _text_problem(text)
+    if problem:
+        return Invalid(raw, problem)
 
     host = _host_part(text)
     if isinstance(host, Invalid):

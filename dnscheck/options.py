@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -84,3 +85,28 @@ def dns_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in (per_server, concurrency, mode, timeout, resolver):
         wrapper = option(wrapper)
     return wrapper
+
+
+def parse_timestamp(value: str | None) -> datetime | None:
+    """ISO 8601 (a missing zone is UTC) or Unix seconds, within the years the state files accept."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        if text.replace(".", "", 1).isdigit():
+            return datetime.fromtimestamp(float(text), UTC)
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except (ValueError, OverflowError, OSError):
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time or Unix seconds") from None
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    from dnscheck.schema import FIRST_YEAR, LAST_YEAR
+
+    # Outside these years it is a typo, and adding a TTL to 9999-12-31 overflowed inside the check.
+    if not FIRST_YEAR <= parsed.astimezone(UTC).year <= LAST_YEAR:
+        raise click.BadParameter(f"{value!r} is out of range ({FIRST_YEAR} to {LAST_YEAR})")
+    return parsed
+
+
+def timestamp(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """A click callback for --changed-at and the like."""
+    return parse_timestamp(value)

@@ -34,3 +34,11 @@ def clean(text: str, keep_newlines: bool = False) -> str:
     if text.isascii():
         return _UNSAFE.sub(lambda m: _escape(m.group()), text)
     return "".join(_escape(c) if unicodedata.category(c) in _UNSAFE_CATEGORIES else c for c in text)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
+def md(text: str) -> str:
+    """DNS data and input, safe inside Markdown text and table cells."""
+    return _MD_SPECIAL.sub(r"\\\1", clean(text)).replace("\n", " ")

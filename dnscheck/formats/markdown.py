@@ -7,20 +7,12 @@ terminal escapes.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from dnscheck.formats.base import Format, Summary
 from dnscheck.i18n import _
 from dnscheck.models import Result, by_severity, run_verdict
-from dnscheck.text import clean
-
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
-
-
-def md(text: str) -> str:
-    """DNS data and input, safe inside Markdown text and table cells."""
-    return _MD_SPECIAL.sub(r"\\\1", clean(text)).replace("\n", " ")
+from dnscheck.text import clean, md  # noqa: F401 - md re-exported
 
 
 class MarkdownFormat(Format):

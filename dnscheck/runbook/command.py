@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from dnscheck import options
 from dnscheck.formats import FORMATS
 from dnscheck.runbook.model import ACKABLE, STEP_IDS
 from dnscheck.runbook.policy import POLICIES
@@ -45,12 +46,6 @@ class IsoDate(click.ParamType):
         if not FIRST_YEAR <= day.year <= LAST_YEAR:  # 9999-12-31 + 90 days of retention overflowed
             self.fail(f"{value!r} is out of range ({FIRST_YEAR} to {LAST_YEAR})", param, ctx)
         return day
-
-
-def _timestamp(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
-    from dnscheck.cli import _timestamp as parse
-
-    return parse(value)
 
 
 @click.command(epilog=EXIT_HELP)
@@ -110,7 +105,7 @@ def _timestamp(ctx: click.Context, param: click.Parameter, value: str | None) ->
 @click.option(
     "--changed-at",
     metavar="TIMESTAMP",
-    callback=_timestamp,
+    callback=options.timestamp,
     help="When MX/NS were changed (ISO 8601 or Unix seconds): the DNS steps wait until caches are clear.",
 )
 @click.option(

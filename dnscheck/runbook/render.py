@@ -11,12 +11,11 @@ import textwrap
 from collections.abc import Callable
 from typing import TextIO
 
-from dnscheck.formats.markdown import md
 from dnscheck.i18n import N_, _
 from dnscheck.models import Result
 from dnscheck.runbook.model import Evidence, Item, Runbook, Status, Step, name_of
 from dnscheck.runbook.texts import REFUND
-from dnscheck.text import clean
+from dnscheck.text import clean, md
 
 NEXT = {
     0: N_("Every step is done."),
