@@ -12,8 +12,9 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from dnscheck.clouds import cloud_name
-from dnscheck.i18n import N_, _
+from dnscheck.clouds import cloud_name, service_name
+from dnscheck.i18n import N_, _, number, when
+from dnscheck.reasons import translate
 
 
 @dataclass(frozen=True)
@@ -319,8 +320,14 @@ MESSAGES: dict[str, Message] = {
     ),
 }
 
-# Arguments that are keys to be named in the user's language when rendered.
-_NAMED: dict[str, Any] = {"cloud": cloud_name}
+# Arguments shown in the user's language when rendered: a cloud's name, a reason, a time, a number.
+_NAMED: dict[str, Any] = {
+    "cloud": cloud_name,
+    "service": service_name,
+    "reason": translate,
+    "safe_after": when,
+    "seconds": lambda n: number(n) if isinstance(n, int | float) else n,
+}
 
 
 def _entry(key: str, code: str, variant: str | None) -> list[Message]:

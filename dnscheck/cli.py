@@ -17,13 +17,15 @@ from typing import IO, Any
 
 import click
 
-from dnscheck import __version__, options
+from dnscheck import __version__, clickwords, options
+from dnscheck.clitext import choose, localise
 from dnscheck.errors import EXIT_INTERNAL, EXIT_USAGE, DnscheckError
 from dnscheck.formats import FORMATS
+from dnscheck.i18n import N_, _, set_language
 from dnscheck.settings import CheckSettings, DnsSettings, OutputSettings
 from dnscheck.text import clean
 
-EXIT_CODES_HELP = """\b
+EXIT_CODES_HELP = N_("""\b
 Exit codes (the worst over all domains):
   0   safe       nothing points at Microsoft 365
   1   warning    leftovers to clean up (SPF, autodiscover, DKIM...)
@@ -35,7 +37,7 @@ Exit codes (the worst over all domains):
   74  writing the -o file failed (disk full); the old file is left as it was
   141 the reader of the output went away (e.g. `| head`)
 Blocked takes precedence over unknown.
-"""
+""")
 
 _state = {"verbose": 0}
 
@@ -58,12 +60,17 @@ class _Group(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in _LAZY and name not in self.commands:
             self.add_command(_LAZY[name](), name)
-        return super().get_command(ctx, name)
+        cmd = super().get_command(ctx, name)
+        return localise(cmd) if cmd is not None else None
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:
+    def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
+        # Before click parses anything: its usage errors and --help are then in the user's language too.
+        set_language(choose(sys.argv[1:] if args is None else list(args)))
+        clickwords.install()
+        localise(self)
         try:
-            rv = super().main(*args, **kwargs)
+            rv = super().main(args, *rest, **kwargs)
             sys.stdout.flush()  # here, not at exit: a reader that went away must be caught below
         except click.exceptions.Exit as e:
             sys.exit(e.exit_code)
@@ -71,14 +78,14 @@ class _Group(click.Group):
             _show_click_error(e)
             sys.exit(EXIT_USAGE)
         except click.Abort:
-            click.echo("Aborted.", err=True)
+            click.echo(_("Aborted."), err=True)
             sys.exit(130)
         except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
+            click.echo(_("Interrupted."), err=True)
             sys.exit(130)
         except DnscheckError as e:
             _show_traceback()
-            _say(f"dnscheck: error: {e.diagnostics()}")
+            _say(_("dnscheck: error: {message}").format(message=_diagnostics(e)))
             sys.exit(e.exit_code)
         except BrokenPipeError:
             # The reader went away (`dnscheck ... | head`): not an error worth a message.
@@ -86,11 +93,19 @@ class _Group(click.Group):
             sys.exit(EXIT_PIPE)
         except Exception as e:
             _show_traceback()
-            _say(f"dnscheck: internal error: {type(e).__name__}: {e}")
+            _say(_("dnscheck: internal error: {error}").format(error=f"{type(e).__name__}: {e}"))
             if not _state["verbose"]:
-                click.echo("Run again with -v to see the traceback, and report it.", err=True)
+                click.echo(_("Run again with -v to see the traceback, and report it."), err=True)
             sys.exit(EXIT_INTERNAL)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _diagnostics(e: DnscheckError) -> str:
+    """The error in the user's language (its known shapes are in dnscheck.reasons), with its hint."""
+    from dnscheck.reasons import translate
+
+    message, hint = translate(e.message), translate(e.hint) if e.hint else ""
+    return f"{message}\n{hint}" if hint else str(message)
 
 
 EXIT_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader that went away
@@ -121,23 +136,27 @@ def _show_traceback() -> None:
         traceback.print_exc()
 
 
+CLI_HELP = N_("""Does a custom domain still point at Microsoft 365? A preflight check before a DNS cutover, a
+domain removal or a subscription cancellation.
+
+\b
+Examples:
+  dnscheck check contoso.com
+  dnscheck check contoso.com --zone-file planned.zone
+  dnscheck check --input domains.txt --format json -o report.json
+  dnscheck --lang fr check contoso.com
+""")
+
+
 @click.group(
     cls=_Group,
+    help=CLI_HELP,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=EXIT_CODES_HELP,
 )
 @click.version_option(__version__, "-V", "--version", prog_name="dnscheck")
-@click.option("-v", "--verbose", count=True, help="Show debug logs and tracebacks.")
+@click.option("-v", "--verbose", count=True, help=N_("Show debug logs and tracebacks."))
 def cli(verbose: int) -> None:
-    """Does a custom domain still point at Microsoft 365? A preflight check before a DNS cutover, a
-    domain removal or a subscription cancellation.
-
-    \b
-    Examples:
-      dnscheck check contoso.com
-      dnscheck check contoso.com --zone-file planned.zone
-      dnscheck check --input domains.txt --format json -o report.json
-    """
     _state["verbose"] = verbose
     if verbose:
         logging.basicConfig(
@@ -155,7 +174,9 @@ def _read_lines(path: str) -> Iterator[str]:
     try:
         stream = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115 - closed below
     except OSError as e:
-        raise DnscheckError(f"cannot read --input {path}: {e.strerror}") from None
+        raise DnscheckError(
+            _("cannot read --input {path}: {error}").format(path=path, error=e.strerror)
+        ) from None
     return _stream_lines(stream, path)
 
 
@@ -176,7 +197,12 @@ def _stream_lines(stream: IO[bytes], path: str = "-") -> Iterator[str]:
         if isinstance(text.newlines, tuple):
             ends = ", ".join(sorted(_LINE_ENDS[n] for n in text.newlines))
             click.echo(
-                clean(f"dnscheck: note: --input {path} mixes line ends ({ends}); each ends a line"), err=True
+                clean(
+                    _("dnscheck: note: --input {path} mixes line ends ({ends}); each ends a line").format(
+                        path=path, ends=ends
+                    )
+                ),
+                err=True,
             )
 
 
@@ -197,35 +223,56 @@ def _count(domains: tuple[str, ...], input_file: str | None) -> int | None:
         return None
 
 
-@cli.command(epilog=EXIT_CODES_HELP)
+CHECK_HELP = N_("""Check DOMAINs (names, URLs or e-mail addresses) for records that still point at Microsoft 365.
+
+Resolves MX, NS, TXT (SPF, MS=ms... verification) and every name Microsoft 365 asks for (autodiscover,
+DKIM selectors, SIP/Teams, Intune, msoid), all at once, and gives one verdict per domain:
+safe, warning, blocked or unknown. A lookup that fails never counts as safe.
+
+\b
+Examples:
+  dnscheck check contoso.com
+  dnscheck check admin@contoso.com https://fabrikam.com/owa
+  dnscheck check contoso.com --zone-file planned.zone     # before publishing a zone
+  dnscheck check --input domains.txt -f jsonl --resolver 127.0.0.1:5300
+  dnscheck check contoso.com -f json | jq .results[0].verdict
+  dnscheck check contoso.com --lang fr
+""")
+
+
+@cli.command(help=CHECK_HELP, epilog=EXIT_CODES_HELP)
 @click.argument("domains", nargs=-1, metavar="[DOMAIN]...")
 @click.option(
     "-i",
     "--input",
     "input_file",
     metavar="FILE",
-    help="Read domains from FILE, one per line ('#' comments; '-' for stdin).",
+    help=N_("Read domains from FILE, one per line ('#' comments; '-' for stdin)."),
 )
 @click.option(
     "--zone-file",
     metavar="FILE",
-    help="Check a BIND zone file (e.g. the zone planned at the new DNS host) instead of live DNS.",
+    help=N_("Check a BIND zone file (e.g. the zone planned at the new DNS host) instead of live DNS."),
 )
 @click.option(
-    "--explain", is_flag=True, help="Show who was asked what, every answer, and how the verdict follows."
+    "--explain", is_flag=True, help=N_("Show who was asked what, every answer, and how the verdict follows.")
 )
 @click.option(
     "--changed-at",
     metavar="TIMESTAMP",
     callback=options.timestamp,
-    help="When the records were changed (ISO 8601, e.g. 2026-11-27T09:30Z, or Unix seconds): "
-    "reports safe_after, the time by which no cache can hold the old answers.",
+    help=N_(
+        "When the records were changed (ISO 8601, e.g. 2026-11-27T09:30Z, or Unix seconds): "
+        "reports safe_after, the time by which no cache can hold the old answers."
+    ),
 )
 @click.option(
     "--watch-state",
     metavar="FILE",
-    help="Take each domain's change time from a `dnscheck watch --state FILE` file (instead of "
-    "--changed-at): gives safe_after per domain.",
+    help=N_(
+        "Take each domain's change time from a `dnscheck watch --state FILE` file (instead of "
+        "--changed-at): gives safe_after per domain."
+    ),
 )
 @click.option(
     "-f",
@@ -234,30 +281,36 @@ def _count(domains: tuple[str, ...], input_file: str | None) -> int | None:
     type=click.Choice(list(FORMATS)),
     default="table",
     show_default=True,
-    help="Report format (csv, nagios and prometheus for spreadsheets and monitoring).",
+    help=N_("Report format (csv, nagios and prometheus for spreadsheets and monitoring)."),
 )
 @click.option(
-    "-o", "--output", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout."
+    "-o", "--output", metavar="FILE", help=N_("Write the report to FILE (atomically) instead of stdout.")
 )
 @click.option(
     "--color",
     type=click.Choice(["auto", "always", "never"]),
     default="auto",
     show_default=True,
-    help="Colour the table. auto: only on a terminal, and never when NO_COLOR is set.",
+    help=N_("Colour the table. auto: only on a terminal, and never when NO_COLOR is set."),
 )
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar (it is shown only on a terminal anyway).")
+@click.option(
+    "-q", "--quiet", is_flag=True, help=N_("No progress bar (it is shown only on a terminal anyway).")
+)
 @click.option(
     "--no-https",
     is_flag=True,
-    help="Do not fetch MTA-STS policies (https://mta-sts.DOMAIN/.well-known/mta-sts.txt); by default a domain "
-    "that publishes an _mta-sts TXT record has its policy fetched.",
+    help=N_(
+        "Do not fetch MTA-STS policies (https://mta-sts.DOMAIN/.well-known/mta-sts.txt); by default a domain "
+        "that publishes an _mta-sts TXT record has its policy fetched."
+    ),
 )
 @click.option(
     "--tenant-check",
     is_flag=True,
-    help="Also ask Microsoft's public sign-in endpoints whether a Microsoft 365 tenant holds each domain. "
-    "Off by default: it sends the domain names to Microsoft (see docs/security.md). Not with --zone-file.",
+    help=N_(
+        "Also ask Microsoft's public sign-in endpoints whether a Microsoft 365 tenant holds each domain. "
+        "Off by default: it sends the domain names to Microsoft (see docs/security.md). Not with --zone-file."
+    ),
 )
 @click.option(
     "--expect-tenant",
@@ -265,8 +318,10 @@ def _count(domains: tuple[str, ...], input_file: str | None) -> int | None:
     multiple=True,
     metavar="TENANT_ID",
     callback=lambda c, p, v: _tenant_ids(v),
-    help="With --tenant-check: the tenant id (a GUID) the domain is leaving or moving to (repeatable). A domain "
-    "found in any other tenant is blocked.",
+    help=N_(
+        "With --tenant-check: the tenant id (a GUID) the domain is leaving or moving to (repeatable). A domain "
+        "found in any other tenant is blocked."
+    ),
 )
 @options.dns_options
 def check(
@@ -285,24 +340,12 @@ def check(
     tenant_check: bool,
     expect_tenant: tuple[str, ...],
 ) -> int:
-    """Check DOMAINs (names, URLs or e-mail addresses) for records that still point at Microsoft 365.
-
-    Resolves MX, NS, TXT (SPF, MS=ms... verification) and every name Microsoft 365 asks for (autodiscover,
-    DKIM selectors, SIP/Teams, Intune, msoid), all at once, and gives one verdict per domain:
-    safe, warning, blocked or unknown. A lookup that fails never counts as safe.
-
-    \b
-    Examples:
-      dnscheck check contoso.com
-      dnscheck check admin@contoso.com https://fabrikam.com/owa
-      dnscheck check contoso.com --zone-file planned.zone     # before publishing a zone
-      dnscheck check --input domains.txt -f jsonl --resolver 127.0.0.1:5300
-      dnscheck check contoso.com -f json | jq .results[0].verdict
-    """
     if not domains and not input_file:
-        raise click.UsageError("give at least one DOMAIN, or --input FILE")
+        raise click.UsageError(_("give at least one DOMAIN, or --input FILE"))
     if zone_file and input_file:
-        raise click.UsageError("--zone-file checks the domains given as arguments; it does not take --input")
+        raise click.UsageError(
+            _("--zone-file checks the domains given as arguments; it does not take --input")
+        )
     _check_tenant_options(zone_file, no_https, tenant_check, expect_tenant)
     from dnscheck.app import run_check
     from dnscheck.progress import wanted
@@ -331,7 +374,7 @@ def _tenant_ids(values: tuple[str, ...]) -> tuple[str, ...]:
         try:
             out.append(str(uuid.UUID(v.strip())))
         except ValueError:
-            raise click.BadParameter(f"{v!r} is not a tenant id (a GUID)") from None
+            raise click.BadParameter(_("{value} is not a tenant id (a GUID)").format(value=repr(v))) from None
     return tuple(out)
 
 
@@ -339,11 +382,11 @@ def _check_tenant_options(
     zone_file: str | None, no_https: bool, tenant_check: bool, expect_tenants: tuple[str, ...]
 ) -> None:
     if expect_tenants and not tenant_check:
-        raise click.UsageError("--expect-tenant needs --tenant-check")
+        raise click.UsageError(_("--expect-tenant needs --tenant-check"))
     if tenant_check and zone_file:
-        raise click.UsageError("--tenant-check asks Microsoft over the network; --zone-file never does")
+        raise click.UsageError(_("--tenant-check asks Microsoft over the network; --zone-file never does"))
     if tenant_check and no_https:
-        raise click.UsageError("--tenant-check needs HTTPS; it cannot be used with --no-https")
+        raise click.UsageError(_("--tenant-check needs HTTPS; it cannot be used with --no-https"))
 
 
 def _runbook() -> click.Command:

@@ -16,3 +16,23 @@ CLOUDS: dict[str, str] = {
 def cloud_name(cloud: str | None) -> str:
     """The cloud's name in the user's language ("Microsoft 365" when the cloud is not known)."""
     return _(CLOUDS[cloud]) if cloud in CLOUDS else "Microsoft 365"
+
+
+# The services the fingerprints name (dnscheck.fingerprints: `service`) whose names have words to translate;
+# the others are product names (Exchange Online, Proofpoint...). A finding's `service` argument keeps the English
+# name (JSON); reports show it through `service_name`.
+SERVICES: tuple[str, ...] = (
+    N_("Exchange Online (Microsoft Cloud Deutschland, legacy)"),
+    N_("Exchange Online (deprecated MX)"),
+    N_("Exchange Online sending"),
+    N_("Intune / Entra device registration"),
+    N_("Microsoft 365 DNS hosting"),
+    N_("Microsoft 365 DNS hosting (21Vianet)"),
+    N_("Microsoft Online sign-in"),
+    N_("domain verification"),
+)
+
+
+def service_name(service: object) -> object:
+    """A fingerprint's service in the user's language (a product name stays as it is)."""
+    return _(service) if isinstance(service, str) and service else service

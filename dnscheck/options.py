@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from dnscheck.i18n import N_, _
 from dnscheck.settings import DnsSettings, Mode
 
 
@@ -32,37 +33,39 @@ resolver = click.option(
     "resolvers",
     multiple=True,
     metavar="HOST[:PORT]",
-    help="Resolver to ask (repeatable; IPv6 as [addr]:port). Default: /etc/resolv.conf.",
+    help=N_("Resolver to ask (repeatable; IPv6 as [addr]:port). Default: /etc/resolv.conf."),
 )
 timeout = click.option(
     "--timeout",
     type=Seconds(min=0.1, max=3600),
     default=10.0,
     show_default=True,
-    help="Most seconds one domain's whole check may take.",
+    help=N_("Most seconds one domain's whole check may take."),
 )
 mode = click.option(
     "--mode",
     type=click.Choice([m.value for m in Mode]),
     default="auto",
     show_default=True,
-    help="resolver: the resolver's view only. authoritative: also ask the parent zone and every "
-    "authoritative server directly (required). auto: authoritative when reachable, else the "
-    "resolver's view with AUTHORITATIVE_SKIPPED.",
+    help=N_(
+        "resolver: the resolver's view only. authoritative: also ask the parent zone and every "
+        "authoritative server directly (required). auto: authoritative when reachable, else the "
+        "resolver's view with AUTHORITATIVE_SKIPPED."
+    ),
 )
 concurrency = click.option(
     "--concurrency",
     type=click.IntRange(1, 10000),
     default=50,
     show_default=True,
-    help="Domains checked at the same time.",
+    help=N_("Domains checked at the same time."),
 )
 per_server = click.option(
     "--per-server",
     type=click.IntRange(1, 100000),
     default=200,
     show_default=True,
-    help="Most DNS queries in flight to any one resolver (and 20 to any one authoritative server).",
+    help=N_("Most DNS queries in flight to any one resolver (and 20 to any one authoritative server)."),
 )
 
 
@@ -97,13 +100,19 @@ def parse_timestamp(value: str | None) -> datetime | None:
             return datetime.fromtimestamp(float(text), UTC)
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except (ValueError, OverflowError, OSError):
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 time or Unix seconds") from None
+        raise click.BadParameter(
+            _("{value} is not an ISO 8601 time or Unix seconds").format(value=repr(value))
+        ) from None
     parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     from dnscheck.schema import FIRST_YEAR, LAST_YEAR
 
     # Outside these years it is a typo, and adding a TTL to 9999-12-31 overflowed inside the check.
     if not FIRST_YEAR <= parsed.astimezone(UTC).year <= LAST_YEAR:
-        raise click.BadParameter(f"{value!r} is out of range ({FIRST_YEAR} to {LAST_YEAR})")
+        raise click.BadParameter(
+            _("{value} is out of range ({first} to {last})").format(
+                value=repr(value), first=FIRST_YEAR, last=LAST_YEAR
+            )
+        )
     return parsed
 
 

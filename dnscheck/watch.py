@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from dnscheck.i18n import _, ngettext, number, when, word
 from dnscheck.models import Result, ServerView, Undetermined, Verdict, run_verdict
 from dnscheck.normalise import Target
 from dnscheck.text import clean
@@ -42,12 +43,14 @@ def parse_duration(text: str) -> float:
     """Seconds in `30`, `30s`, `5m`, `6h`, `1d` or a sum such as `1h30m`."""
     s = text.strip().lower()
     if not s:
-        raise ValueError("empty duration")
+        raise ValueError(_("empty duration"))
     total, pos = 0.0, 0
     while pos < len(s):
         m = _PART.match(s, pos)
         if not m:
-            raise ValueError(f"{text!r} is not a duration: write e.g. 30s, 5m, 6h or 1h30m")
+            raise ValueError(
+                _("{text} is not a duration: write e.g. 30s, 5m, 6h or 1h30m").format(text=repr(text))
+            )
         total += float(m.group(1)) * _UNITS[m.group(2)]
         pos = m.end()
         while pos < len(s) and s[pos] == " ":
@@ -157,9 +160,9 @@ def _verdict_events(d: DomainState, domain: str, result: Result, now: float) -> 
     suffix = f" ({codes})" if codes else ""
     events = []
     if d.verdict is None:
-        events.append(Event(now, domain, "start", clean(f"{domain}: {result.verdict.value}{suffix}")))
+        events.append(Event(now, domain, "start", clean(f"{domain}: {word(result.verdict.value)}{suffix}")))
     elif d.verdict != result.verdict.value:
-        text = f"{domain}: {d.verdict} -> {result.verdict.value}{suffix}"
+        text = f"{domain}: {word(d.verdict)} -> {word(result.verdict.value)}{suffix}"
         events.append(Event(now, domain, "verdict", clean(text)))
     if d.verdict != result.verdict.value:
         d.verdict, d.verdict_since = result.verdict.value, iso(now)
@@ -238,18 +241,24 @@ def _record_event(
         known["seen_again"] = iso(now)
     where = server
     if not old:
-        what = f"added {_show(new)}"
+        what = _("added {values}").format(values=_show(new))
     elif not new:
-        what = f"removed (was {_show(old)})"
+        what = _("removed (was {values})").format(values=_show(old))
     else:
         what = f"{_show(old)} -> {_show(new)}"
-    return Event(now, domain, "record", clean(f"{domain}: {rtype} {name} on {where}: {what}"))
+    line = _("{domain}: {type} {name} on {server}: {change}")
+    return Event(
+        now,
+        domain,
+        "record",
+        clean(line.format(domain=domain, type=rtype, name=name, server=where, change=what)),
+    )
 
 
 def _show(values: Iterable[str]) -> str:
     vs = list(values)
-    text = ", ".join(vs[:4]) + (f" (+{len(vs) - 4} more)" if len(vs) > 4 else "")
-    return text or "(none)"
+    text = ", ".join(vs[:4]) + (" " + _("(+{n} more)").format(n=len(vs) - 4) if len(vs) > 4 else "")
+    return text or _("(none)")
 
 
 # --- the loop ---
@@ -289,21 +298,30 @@ async def watch(
                     now,
                     "",
                     "done",
-                    f"all {len(results)} domain(s) reached {until.value} or better "
-                    f"after {_human(now - start)}",
+                    ngettext(
+                        "the domain reached {verdict} or better after {elapsed}",
+                        "all {n} domains reached {verdict} or better after {elapsed}",
+                        len(results),
+                    ).format(n=len(results), verdict=word(until.value), elapsed=_human(now - start)),
                 )
             )
             return final
         if now >= deadline:
             behind = [
-                f"{r.domain or r.input} {r.verdict.value}" for r in results if not reached(r.verdict, until)
+                f"{r.domain or r.input} {word(r.verdict.value)}"
+                for r in results
+                if not reached(r.verdict, until)
             ]
             emit(
                 Event(
                     now,
                     "",
                     "timeout",
-                    clean(f"gave up after {_human(now - start)} (--max-wait): still " + ", ".join(behind)),
+                    clean(
+                        _("gave up after {elapsed} (--max-wait): still {domains}").format(
+                            elapsed=_human(now - start), domains=", ".join(behind)
+                        )
+                    ),
                 )
             )
             return final
@@ -341,8 +359,10 @@ def _while_caches_hold(
                 domain,
                 "cache",
                 clean(
-                    f"{domain}: caches may hold the old answers until {iso(until)} (change first seen {iso(seen)} "
-                    f"+ TTL {ttl}s): waiting"
+                    _(
+                        "{domain}: caches may hold the old answers until {until} (change first seen {seen} "
+                        "+ TTL {ttl}s): waiting"
+                    ).format(domain=domain, until=when(iso(until)), seen=when(iso(seen)), ttl=number(ttl))
                 ),
             )
         )

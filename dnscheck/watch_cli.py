@@ -8,16 +8,29 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from dnscheck import options
+from dnscheck.i18n import N_, _
 
 if TYPE_CHECKING:
     from dnscheck.models import Verdict
     from dnscheck.settings import DnsSettings
 
 
-WATCH_EXIT_HELP = """\b
+WATCH_EXIT_HELP = N_("""\b
 Exit codes (the worst verdict of the last round, as for check):
   0 safe   1 warning   2 blocked   3 unknown   64 usage error   73/74 --state cannot be written   130 interrupted
-"""
+""")
+
+
+WATCH_HELP = N_("""Re-check DOMAINs until each reaches the wanted verdict: the cutover monitor.
+
+Prints each change as it is seen (the verdict, and which record changed on which server), with the time.
+Every round checks every domain, so a domain that slips back is reported too.
+
+\b
+Examples:
+  dnscheck watch contoso.com --until safe --interval 60s --max-wait 6h
+  dnscheck watch contoso.com fabrikam.com --until warning --state cutover.json
+""")
 
 
 class Duration(click.ParamType):
@@ -39,39 +52,47 @@ class Duration(click.ParamType):
             except ValueError as e:
                 self.fail(str(e), param, ctx)
         if seconds < self.minimum:
-            self.fail(f"{value!r} is shorter than the minimum of {self.minimum:g}s", param, ctx)
+            self.fail(
+                _("{value} is shorter than the minimum of {minimum}s").format(
+                    value=repr(value), minimum=f"{self.minimum:g}"
+                ),
+                param,
+                ctx,
+            )
         return seconds
 
 
-@click.command(epilog=WATCH_EXIT_HELP)
+@click.command(help=WATCH_HELP, epilog=WATCH_EXIT_HELP)
 @click.argument("domains", nargs=-1, required=True, metavar="DOMAIN...")
 @click.option(
     "--until",
     type=click.Choice(["safe", "warning"]),
     default="safe",
     show_default=True,
-    help="Stop when every domain is at this verdict or a better one.",
+    help=N_("Stop when every domain is at this verdict or a better one."),
 )
 @click.option(
     "--interval",
     type=Duration(minimum=1),
     default="60s",
     show_default=True,
-    help="Time between rounds (30s, 5m, 1h...).",
+    help=N_("Time between rounds (30s, 5m, 1h...)."),
 )
 @click.option(
     "--max-wait",
     type=Duration(),
     default="6h",
     show_default=True,
-    help="Give up after this long; the exit code is then the last round's worst verdict.",
+    help=N_("Give up after this long; the exit code is then the last round's worst verdict."),
 )
 @click.option(
     "--state",
     "state_file",
     metavar="FILE",
-    help="Keep the record sets and the time each change was first seen in FILE (JSON, 0600), and "
-    "start from it on the next run.",
+    help=N_(
+        "Keep the record sets and the time each change was first seen in FILE (JSON, 0600), and "
+        "start from it on the next run."
+    ),
 )
 @options.dns_options
 def watch(
@@ -82,31 +103,22 @@ def watch(
     state_file: str | None,
     dns: DnsSettings,
 ) -> int:
-    """Re-check DOMAINs until each reaches the wanted verdict: the cutover monitor.
-
-    Prints each change as it is seen (the verdict, and which record changed on which server), with the time.
-    Every round checks every domain, so a domain that slips back is reported too.
-
-    \b
-    Examples:
-      dnscheck watch contoso.com --until safe --interval 60s --max-wait 6h
-      dnscheck watch contoso.com fabrikam.com --until warning --state cutover.json
-    """
     import asyncio  # here, not at the top: `dnscheck --version` must stay cheap
 
     from dnscheck.models import Verdict
     from dnscheck.normalise import Invalid, Target, normalise
+    from dnscheck.reasons import translate
 
     targets: dict[str, Target] = {}
     bad = []
     for raw in domains:
         item = normalise(raw)
         if isinstance(item, Invalid):
-            bad.append(f"{item.input!r}: {item.reason}")
+            bad.append(f"{item.input!r}: {translate(item.reason)}")
         else:
             targets.setdefault(item.domain, item)
     if bad:
-        raise click.UsageError("cannot watch " + "; ".join(bad))
+        raise click.UsageError(_("cannot watch {inputs}").format(inputs="; ".join(bad)))
     final = asyncio.run(_watch(list(targets.values()), Verdict(until), interval, max_wait, state_file, dns))
     return final.exit_code
 

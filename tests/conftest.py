@@ -30,6 +30,12 @@ import pytest
 
 from tests.lab import DEFAULT_WORLD, Lab, LabError, unavailable_reason
 
+# Tests expect English unless they ask for another language: the developer's own locale must not leak in (the
+# installed command inherits this environment).
+for _var in ("LANGUAGE", "LC_MESSAGES", "LANG"):
+    os.environ.pop(_var, None)
+os.environ["LC_ALL"] = "C.UTF-8"
+
 REQUIRE_LAB = os.environ.get("DNSCHECK_REQUIRE_LAB") == "1"
 EXPECT_LAB_TESTS = os.environ.get("DNSCHECK_EXPECT_LAB_TESTS") == "1"
 

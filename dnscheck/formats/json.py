@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from dnscheck.formats.base import Format, Summary
+from dnscheck.i18n import language
 from dnscheck.models import Result
 
 SCHEMA = "dnscheck/1"
@@ -21,6 +22,7 @@ def summary_dict(s: Summary) -> dict[str, Any]:
         "worst": s.worst.value,
         "exit_code": s.worst.exit_code,
         "elapsed_s": round(s.elapsed_s, 3),
+        "lang": language(),  # the language of every `message` and `remediation` (nothing else changes with it)
     }
 
 

@@ -14,6 +14,7 @@ the performance data.
 from __future__ import annotations
 
 from dnscheck.formats.base import Format, Summary
+from dnscheck.i18n import _, ngettext, word
 from dnscheck.models import Result, Verdict, by_severity, codes_worst_first
 from dnscheck.text import clean
 
@@ -50,32 +51,38 @@ class NagiosFormat(Format):
         self.out.write(f"DNSCHECK {STATUS[summary.worst]} - {self._summary(summary)} | {perfdata(summary)}\n")
         for r in sorted(self._bad, key=lambda r: -r.verdict.rank):
             codes = ", ".join(codes_worst_first(r.findings)) or "-"
-            self.out.write(f"{text(r.domain or r.input)}: {r.verdict.value} - {text(codes)}\n")
+            self.out.write(f"{text(r.domain or r.input)}: {word(r.verdict.value)} - {text(codes)}\n")
             for f in by_severity(r.findings):
-                self.out.write(f"  {f.severity.value} {f.code}: {text(f.message)}\n")
+                self.out.write(f"  {word(f.severity.value)} {f.code}: {text(f.message)}\n")
         if self._more:
-            self.out.write(f"... and {self._more} more domains not safe (use --format csv or json for all)\n")
+            more = _("... and {n} more domains not safe (use --format csv or json for all)")
+            self.out.write(more.format(n=self._more) + "\n")
 
     def _summary(self, s: Summary) -> str:
         if not s.total:
-            return "no domains checked"
+            return _("no domains checked")
         if s.total == 1:
             r = self._bad[0] if self._bad else None
             if r is None:
-                return "1 domain safe: nothing points at Microsoft 365"
+                return _("1 domain safe: nothing points at Microsoft 365")
             codes = ", ".join(codes_worst_first(r.findings))
-            return text(f"{r.domain or r.input} {r.verdict.value}" + (f" ({codes})" if codes else ""))
+            return text(f"{r.domain or r.input} {word(r.verdict.value)}" + (f" ({codes})" if codes else ""))
         parts = []
         for v in (Verdict.BLOCKED, Verdict.UNKNOWN, Verdict.WARNING):
             n = s.by_verdict[v.value]
             if not n:
                 continue
             names = [r.domain or r.input for r in self._bad if r.verdict is v][:NAMES_IN_SUMMARY]
-            more = f" and {n - len(names)} more" if n > len(names) else ""
-            parts.append(text(f"{n} {v.value}: {', '.join(names)}{more}"))
+            more = " " + _("and {n} more").format(n=n - len(names)) if n > len(names) else ""
+            part = _("{n} {verdict}: {domains}").format(
+                n=n, verdict=word(v.value), domains=", ".join(names) + more
+            )
+            parts.append(text(part))
         if not parts:
-            return f"all {s.total} domains safe"
-        return f"{s.total} domains, " + "; ".join(parts)
+            return _("all {n} domains safe").format(n=s.total)
+        return ngettext("{n} domain, {verdicts}", "{n} domains, {verdicts}", s.total).format(
+            n=s.total, verdicts="; ".join(parts)
+        )
 
 
 def perfdata(s: Summary) -> str:

@@ -14,8 +14,10 @@ from typing import Any
 import click
 from tabulate import tabulate
 
+from dnscheck.clouds import cloud_name
 from dnscheck.formats.base import Format, Summary
-from dnscheck.models import Finding, Result, by_severity, codes_worst_first
+from dnscheck.i18n import N_, _, ngettext, word
+from dnscheck.models import Finding, Result, Severity, by_severity, codes_worst_first
 from dnscheck.text import clean
 
 _COLOURS = {"safe": "green", "warning": "yellow", "blocked": "red", "unknown": "magenta", "info": "cyan"}
@@ -58,7 +60,9 @@ class TableFormat(Format):
         codes = clean(", ".join(codes_worst_first(r.findings))) or "-"
         if self.width:  # the other columns take about 45: keep the row within the terminal
             codes = "\n".join(textwrap.wrap(codes, max(20, self.width - 45), break_on_hyphens=False))
-        self._rows.append((clean(r.domain or r.input), r.verdict.value, r.cloud or "-", codes))
+        self._rows.append(
+            (clean(r.domain or r.input), r.verdict.value, cloud_name(r.cloud) if r.cloud else "-", codes)
+        )
         if r.findings:
             self._details.write(self._detail(r))
         lines = r.explain
@@ -66,6 +70,7 @@ class TableFormat(Format):
             self._explain.write("\n" + "\n".join(clean(line) for line in lines) + "\n")
 
     def _paint(self, text: str, key: str) -> str:
+        text = word(text) if text == key else text  # a verdict or severity shown as the language says it
         return (
             click.style(text, fg=_COLOURS.get(key), bold=key in ("blocked", "unknown"))
             if self.color
@@ -76,42 +81,62 @@ class TableFormat(Format):
         out = [f"\n{clean(r.domain or repr(r.input))}: {self._paint(r.verdict.value, r.verdict.value)}\n"]
         for group in _groups(by_severity(r.findings)):
             f = group[0]
-            sev = self._paint(f"{f.severity.value:<8}", f.severity.value)
+            w = _width()
+            sev = self._paint(f.severity.value, f.severity.value) + " " * (w - len(word(f.severity.value)))
             out.append(f"  {sev} {f.code:<18} {self._wrap(clean(f.message))}\n")
             shown = len(group) if len(group) <= _SHOWN + 1 else _SHOWN
             for other in group[1:shown]:
-                out.append(f"  {'':<8} {f.code:<18} {self._wrap(clean(other.message))}\n")
+                out.append(f"  {'':<{w}} {f.code:<18} {self._wrap(clean(other.message))}\n")
             if len(group) > shown:
-                more = f"... and {len(group) - shown} more {f.code} ({f.severity.value}) like these"
-                more += " (all in --format json)"
-                out.append(f"  {'':<8} {'':<18} {self._wrap(more)}\n")
+                more = _("... and {n} more {code} ({severity}) like these (all in --format json)")
+                more = more.format(n=len(group) - shown, code=f.code, severity=word(f.severity.value))
+                out.append(f"  {'':<{w}} {'':<18} {self._wrap(more)}\n")
             if f.remediation:
-                out.append(f"  {'':<8} {'':<18} {self._wrap('fix: ' + clean(f.remediation))}\n")
+                fix = _("fix: {remediation}").format(remediation=clean(f.remediation))
+                out.append(f"  {'':<{w}} {'':<18} {self._wrap(fix)}\n")
         return "".join(out)
 
     def _wrap(self, text: str) -> str:
         """On a terminal, wrap at word boundaries under the message column; elsewhere one line per message."""
         if not self.width:
             return text
+        indent = _INDENT - 8 + _width()  # the severity column is as wide as the language's longest word
         lines = textwrap.wrap(
-            text, max(30, self.width - _INDENT), break_on_hyphens=False, break_long_words=False
+            text, max(30, self.width - indent), break_on_hyphens=False, break_long_words=False
         )
-        return ("\n" + " " * _INDENT).join(lines)
+        return ("\n" + " " * indent).join(lines)
 
     def end(self, summary: Summary) -> None:
         rows = [(d, self._paint(v, v), c, codes) for d, v, c, codes in self._rows]
         # disable_numparse: an input line is text; tabulate would print the input 1e5 as 100000.
-        table = tabulate(
-            rows, headers=["DOMAIN", "VERDICT", "CLOUD", "FINDINGS"], tablefmt="simple", disable_numparse=True
-        )
+        table = tabulate(rows, headers=[_(h) for h in _HEADERS], tablefmt="simple", disable_numparse=True)
         self.out.write(table)
         self.out.write("\n")
         for spool in (self._details, self._explain):
             spool.seek(0)
             shutil.copyfileobj(spool, self.out)
             spool.close()
-        counts = ", ".join(f"{n} {v}" for v, n in summary.by_verdict.items() if n)
-        verdict = summary.worst.value
-        self.out.write(
-            f"\n{summary.total} checked: {counts or 'none'}. Overall: {self._paint(verdict, verdict)}\n"
+        counts = ", ".join(
+            _("{n} {verdict}").format(n=n, verdict=word(v)) for v, n in summary.by_verdict.items() if n
         )
+        verdict = summary.worst.value
+        line = ngettext(
+            "{total} checked: {counts}. Overall: {verdict}",
+            "{total} checked: {counts}. Overall: {verdict}",
+            summary.total,
+        )
+        self.out.write(
+            "\n"
+            + line.format(
+                total=summary.total, counts=counts or _("none"), verdict=self._paint(verdict, verdict)
+            )
+            + "\n"
+        )
+
+
+_HEADERS = (N_("DOMAIN"), N_("VERDICT"), N_("CLOUD"), N_("FINDINGS"))
+
+
+def _width() -> int:
+    """The severity column's width: the longest severity word in the user's language (8 in English)."""
+    return max(8, *(len(word(s.value)) for s in Severity))

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from dnscheck.i18n import _
 from dnscheck.runbook import state as st
 from dnscheck.runbook.evidence import Run, evidence_of, remember
 from dnscheck.runbook.model import ACKABLE, DEPENDS, Ack, Runbook, Status
@@ -51,12 +52,14 @@ class Request:
 def run(req: Request) -> int:
     if req.interactive and not _is_tty():
         raise click.UsageError(
-            "--interactive needs a terminal on stdin; acknowledge steps with --ack STEP instead"
+            _("--interactive needs a terminal on stdin; acknowledge steps with --ack STEP instead")
         )
     _suits(req.fmt)
     path = req.state_file
     if path and not os.access(os.path.dirname(os.path.abspath(path)), os.W_OK):
-        raise click.UsageError(f"--state {path}: its directory does not exist or is not writable")
+        raise click.UsageError(
+            _("--state {path}: its directory does not exist or is not writable").format(path=path)
+        )
     with st.locked(path) if path else contextlib.nullcontext():
         book, save = _run(req, (st.load(path) if path else None) or st.State())
         save()
@@ -120,8 +123,10 @@ def _domains(req: Request, saved: st.State) -> list[str]:
     before = _normalised(tuple(saved.domains), from_state=True)
     if given and before and set(given) != set(before):
         raise click.UsageError(
-            f"the --state file is for {', '.join(before)}, not {', '.join(given)}: change its domains with "
-            "--add-domain / --remove-domain (or give another --state file)"
+            _(
+                "the --state file is for {before}, not {given}: change its domains with --add-domain / "
+                "--remove-domain (or give another --state file)"
+            ).format(before=", ".join(before), given=", ".join(given))
         )
     names = given or before
     for extra in _normalised(req.add, from_state=False):
@@ -129,10 +134,14 @@ def _domains(req: Request, saved: st.State) -> list[str]:
             names.append(extra)
     for gone in _normalised(req.remove, from_state=False):
         if gone not in names:
-            raise click.UsageError(f"--remove-domain {gone}: not one of {', '.join(names) or 'no domains'}")
+            raise click.UsageError(
+                _("--remove-domain {gone}: not one of {names}").format(
+                    gone=gone, names=", ".join(names) or _("none")
+                )
+            )
         names.remove(gone)
     if not names:
-        raise click.UsageError("give at least one DOMAIN (or a --state file from an earlier run)")
+        raise click.UsageError(_("give at least one DOMAIN (or a --state file from an earlier run)"))
     return names
 
 
@@ -143,8 +152,14 @@ def _normalised(raw: tuple[str, ...], from_state: bool) -> list[str]:
     for text in raw:
         item = normalise(text)
         if isinstance(item, Invalid):
-            where = " in the --state file" if from_state else ""
-            raise click.UsageError(f"{item.input!r}{where} is not a domain to check: {item.reason}")
+            from dnscheck.reasons import translate
+
+            msg = (
+                _("{input} in the --state file is not a domain to check: {reason}")
+                if from_state
+                else _("{input} is not a domain to check: {reason}")
+            )
+            raise click.UsageError(msg.format(input=repr(item.input), reason=translate(item.reason)))
         names.setdefault(item.domain, None)
     return list(names)
 
@@ -154,9 +169,15 @@ def _given_facts(req: Request, saved: st.State) -> dict[str, Any]:
     given = dict(saved.facts)
     given.update({name: req.options[name] for name in FACT_OPTIONS if name in req.given})
     if given.get("policy", "article") not in POLICIES:
-        raise click.UsageError(f"the --state file names an unknown policy {given['policy']!r}")
+        raise click.UsageError(
+            _("the --state file names an unknown policy {policy}").format(policy=repr(given["policy"]))
+        )
     if given.get("billing") not in (None, "mca", "mosa"):
-        raise click.UsageError(f"the --state file names an unknown billing account type {given['billing']!r}")
+        raise click.UsageError(
+            _("the --state file names an unknown billing account type {billing}").format(
+                billing=repr(given["billing"])
+            )
+        )
     return given
 
 
@@ -165,17 +186,28 @@ def _facts(given: dict[str, Any], today: date) -> Any:
 
     missing = [f"--{n}" for n in ("purchased", "licenses") if given.get(n) is None]
     if missing:
-        raise click.UsageError(f"give {' and '.join(missing)} (or a --state file that has them)")
+        raise click.UsageError(
+            _("give {options} (or a --state file that has them)").format(options=", ".join(missing))
+        )
     cancel = given.get("cancel_date") or today
     purchased, expires, expired = given["purchased"], given.get("expires"), given.get("expired")
     if purchased > cancel:
-        raise click.UsageError(f"--purchased {purchased} is after the cancellation date {cancel}")
+        raise click.UsageError(
+            _("--purchased {purchased} is after the cancellation date {cancel}").format(
+                purchased=purchased, cancel=cancel
+            )
+        )
     if expires is not None and expires < purchased:
-        raise click.UsageError(f"--expires {expires} is before --purchased {purchased}")
+        raise click.UsageError(
+            _("--expires {expires} is before --purchased {purchased}").format(
+                expires=expires, purchased=purchased
+            )
+        )
     if expires is not None and expired is not None and expired != (expires < cancel):
         raise click.UsageError(
-            f"--{'expired' if expired else 'not-expired'} contradicts --expires {expires} for a cancellation "
-            f"on {cancel}"
+            _("--{flag} contradicts --expires {expires} for a cancellation on {cancel}").format(
+                flag="expired" if expired else "not-expired", expires=expires, cancel=cancel
+            )
         )
     if expired is None:
         expired = expires is not None and expires < cancel
@@ -236,7 +268,9 @@ def _take_acks(
     for step in req.unacks:
         if step not in ACKABLE:
             raise click.UsageError(
-                f"--unack {step}: not a step that can be acknowledged ({', '.join(ACKABLE)})"
+                _("--unack {step}: not a step that can be acknowledged ({steps})").format(
+                    step=step, steps=", ".join(ACKABLE)
+                )
             )
         acks.pop(step, None)
     book = rebuild() if req.unacks else book
@@ -248,9 +282,9 @@ def _take_acks(
 
 def _ack(book: Runbook, step_id: str, old: Ack | None, names: list[str], today: date, force: bool) -> Ack:
     now = book.ackable_now()
-    can = f"steps that can be acknowledged now: {', '.join(now) or 'none'}"
+    can = _("steps that can be acknowledged now: {steps}").format(steps=", ".join(now) or _("none"))
     if step_id not in ACKABLE:
-        why = "is done when a live check says so" if step_id in DEPENDS else "is not a step"
+        why = _("is done when a live check says so") if step_id in DEPENDS else _("is not a step")
         raise click.UsageError(f"--ack {step_id}: {why}; {can}")
     step = book.step(step_id)
     if step.status is Status.DONE and old is not None:
@@ -265,8 +299,10 @@ def _ack(book: Runbook, step_id: str, old: Ack | None, names: list[str], today: 
         )
         return Ack(today.isoformat(), tuple(names), over)
     waits = ", ".join(f"{s} ({book.step(s).status.value})" for s in step.waits_for) or step.status.value
-    hint = "; --force acknowledges it anyway (recorded and shown)" if step.waits_for else ""
-    raise click.UsageError(f"--ack {step_id}: not due yet ({waits}); {can}{hint}")
+    hint = "; " + _("--force acknowledges it anyway (recorded and shown)") if step.waits_for else ""
+    raise click.UsageError(
+        _("--ack {step}: not due yet ({waits}); {can}").format(step=step_id, waits=waits, can=can) + hint
+    )
 
 
 def _walk(
@@ -300,4 +336,6 @@ def _suits(fmt: str) -> None:
     from dnscheck.formats import get_format
 
     if not get_format(fmt).runbook_ok:
-        raise click.UsageError(f"-f {fmt} does not suit a runbook report: use table, json or markdown")
+        raise click.UsageError(
+            _("-f {fmt} does not suit a runbook report: use table, json or markdown").format(fmt=fmt)
+        )

@@ -8,11 +8,12 @@ ids and data, and a catalogue for another language can follow without touching t
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from dnscheck.i18n import N_, _
+from dnscheck.i18n import N_, _, number, when
 from dnscheck.models import Finding, Result
 
 REPORT_SCHEMA = "dnscheck-runbook-report/2"
@@ -26,6 +27,16 @@ class Status(enum.StrEnum):
     WAITING = "waiting"  # on caches (see ready_at) or on earlier steps (see waits_for)
     UNKNOWN = "unknown"
 
+
+# A status value (JSON, --ack) -> its word in a report.
+STATUS_WORDS = {
+    Status.DONE: N_("done"),
+    Status.ACTION: N_("action-required"),
+    Status.PLANNED: N_("planned"),
+    Status.MANUAL: N_("manual"),
+    Status.WAITING: N_("waiting"),
+    Status.UNKNOWN: N_("unknown"),
+}
 
 UPDATE_MX, CHANGE_NS, SAVE_DATA = "update-mx", "change-ns", "save-data"
 REMOVE_DOMAINS, CANCEL, UNINSTALL = "remove-domains", "cancel-subscription", "uninstall-office"
@@ -73,12 +84,23 @@ def t(msgid: str, **args: Any) -> Text:
 
 
 def _value(v: Any) -> str:
-    """An argument as words, now: a list joined, a Text or a Finding rendered in the current language."""
+    """An argument as words, now: a list joined, a Text or a Finding rendered in the current language, a date
+    or a number written as the language writes it."""
     if isinstance(v, list | tuple):
         return ", ".join(_value(x) for x in v)
     if isinstance(v, Finding):
         return v.message
+    if isinstance(v, int) and not isinstance(v, bool):
+        return number(v)
+    if isinstance(v, str) and _ISO.match(v):
+        return when(v)
+    if isinstance(v, str) and (m := _STEP_STATUS.match(v)):  # "update-mx (planned)": the status in words
+        return f"{m[1]} ({_(STATUS_WORDS[Status(m[2])])})"
     return str(v)
+
+
+_STEP_STATUS = re.compile(r"([a-z-]+) \((done|action-required|planned|manual|waiting|unknown)\)\Z")
+_ISO = re.compile(r"\d{4}-\d\d-\d\d(T[\d:.]+(Z|[+-]\d\d:\d\d)?)?\Z")
 
 
 def _plain(v: Any) -> Any:
