@@ -8,8 +8,6 @@ version is simply shown in English: nothing breaks.
 
 from __future__ import annotations
 
-import importlib
-
 from dnscheck.i18n import N_, _, ngettext
 
 
@@ -52,16 +50,17 @@ PLURALS = (
     _np("Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)"),
 )
 
-_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "types")
-
-
 def install() -> None:
     """From now on, click's messages go through dnscheck's translation (idempotent)."""
-    for name in _MODULES:
-        try:
-            module = importlib.import_module(f"click.{name}")
-        except ImportError:  # pragma: no cover - a click without that module: its words stay English
-            continue
+    import click.core
+    import click.decorators
+    import click.exceptions
+    import click.formatting
+    import click.parser
+    import click.types
+
+    modules = (click.core, click.decorators, click.exceptions, click.formatting, click.parser, click.types)
+    for module in modules:
         if hasattr(module, "_"):
             module._ = _  # type: ignore[attr-defined]
         if hasattr(module, "ngettext"):
