@@ -18,26 +18,12 @@ from typing import IO, Any
 import click
 
 from dnscheck import __version__, clickwords, options
-from dnscheck.clitext import choose, localise
+from dnscheck.clitext import CHECK_HELP, CLI_HELP, EXIT_CODES_HELP, choose, diagnostics, localise
 from dnscheck.errors import EXIT_INTERNAL, EXIT_USAGE, DnscheckError
 from dnscheck.formats import FORMATS
 from dnscheck.i18n import N_, _, set_language
 from dnscheck.settings import CheckSettings, DnsSettings, OutputSettings
 from dnscheck.text import clean
-
-EXIT_CODES_HELP = N_("""\b
-Exit codes (the worst over all domains):
-  0   safe       nothing points at Microsoft 365
-  1   warning    leftovers to clean up (SPF, autodiscover, DKIM...)
-  2   blocked    MX or NS still at Microsoft 365: do not remove the domain
-  3   unknown    could not tell (timeout, SERVFAIL, NXDOMAIN, bad input)
-  64  usage error (bad option, unreadable or malformed file)
-  70  internal error (run with -v for the traceback)
-  73  the -o file cannot be created (a directory, no permission, read-only)
-  74  writing the -o file failed (disk full); the old file is left as it was
-  141 the reader of the output went away (e.g. `| head`)
-Blocked takes precedence over unknown.
-""")
 
 _state = {"verbose": 0}
 
@@ -85,7 +71,7 @@ class _Group(click.Group):
             sys.exit(130)
         except DnscheckError as e:
             _show_traceback()
-            _say(_("dnscheck: error: {message}").format(message=_diagnostics(e)))
+            _say(_("dnscheck: error: {message}").format(message=diagnostics(e)))
             sys.exit(e.exit_code)
         except BrokenPipeError:
             # The reader went away (`dnscheck ... | head`): not an error worth a message.
@@ -98,14 +84,6 @@ class _Group(click.Group):
                 click.echo(_("Run again with -v to see the traceback, and report it."), err=True)
             sys.exit(EXIT_INTERNAL)
         sys.exit(rv if isinstance(rv, int) else 0)
-
-
-def _diagnostics(e: DnscheckError) -> str:
-    """The error in the user's language (its known shapes are in dnscheck.reasons), with its hint."""
-    from dnscheck.reasons import translate
-
-    message, hint = translate(e.message), translate(e.hint) if e.hint else ""
-    return f"{message}\n{hint}" if hint else str(message)
 
 
 EXIT_PIPE = 141  # 128 + SIGPIPE, as a shell reports a reader that went away
@@ -136,18 +114,6 @@ def _show_traceback() -> None:
         traceback.print_exc()
 
 
-CLI_HELP = N_("""Does a custom domain still point at Microsoft 365? A preflight check before a DNS cutover, a
-domain removal or a subscription cancellation.
-
-\b
-Examples:
-  dnscheck check contoso.com
-  dnscheck check contoso.com --zone-file planned.zone
-  dnscheck check --input domains.txt --format json -o report.json
-  dnscheck --lang fr check contoso.com
-""")
-
-
 @click.group(
     cls=_Group,
     help=CLI_HELP,
@@ -174,9 +140,7 @@ def _read_lines(path: str) -> Iterator[str]:
     try:
         stream = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115 - closed below
     except OSError as e:
-        raise DnscheckError(
-            _("cannot read --input {path}: {error}").format(path=path, error=e.strerror)
-        ) from None
+        raise DnscheckError(f"cannot read --input {path}: {e.strerror}") from None  # words: dnscheck.reasons
     return _stream_lines(stream, path)
 
 
@@ -221,23 +185,6 @@ def _count(domains: tuple[str, ...], input_file: str | None) -> int | None:
         return len(domains) + sum(1 for _ in _read_lines(input_file))
     except DnscheckError:
         return None
-
-
-CHECK_HELP = N_("""Check DOMAINs (names, URLs or e-mail addresses) for records that still point at Microsoft 365.
-
-Resolves MX, NS, TXT (SPF, MS=ms... verification) and every name Microsoft 365 asks for (autodiscover,
-DKIM selectors, SIP/Teams, Intune, msoid), all at once, and gives one verdict per domain:
-safe, warning, blocked or unknown. A lookup that fails never counts as safe.
-
-\b
-Examples:
-  dnscheck check contoso.com
-  dnscheck check admin@contoso.com https://fabrikam.com/owa
-  dnscheck check contoso.com --zone-file planned.zone     # before publishing a zone
-  dnscheck check --input domains.txt -f jsonl --resolver 127.0.0.1:5300
-  dnscheck check contoso.com -f json | jq .results[0].verdict
-  dnscheck check contoso.com --lang fr
-""")
 
 
 @cli.command(help=CHECK_HELP, epilog=EXIT_CODES_HELP)

@@ -50,6 +50,7 @@ PLURALS = (
     _np("Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)"),
 )
 
+
 def install() -> None:
     """From now on, click's messages go through dnscheck's translation (idempotent)."""
     import click.core

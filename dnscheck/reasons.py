@@ -89,6 +89,7 @@ SHAPES: tuple[str, ...] = (
 # The errors of dnscheck's own (exit 64), shown by the CLI: a message, and a hint on what to do.
 ERRORS: tuple[str, ...] = (
     N_("cannot write {path}: {detail}"),
+    N_("cannot read --input {path}: {detail}"),
     N_("--watch-state {path}: no such file (write one with dnscheck watch --state)"),
     N_("cannot write --state {path}: {detail}"),
     N_("cannot use --state {path}: {detail}"),
