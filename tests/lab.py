@@ -95,6 +95,32 @@ class World:
     root_address: str = "127.0.0.2"
     tld_address: str = "127.0.0.3"
     tlds: list[str] = field(default_factory=list)
+    dnssec: dict[str, Any] | None = None  # world.json's "dnssec" section: signed zones (tests/labdnssec.py)
+    _signer: Any = field(default=None, repr=False)
+
+    @property
+    def signer(self) -> Any:
+        """The run's keys (a labdnssec.Signer), made on first use; None when the world signs nothing."""
+        if self.dnssec is None:
+            return None
+        if self._signer is None:
+            from tests.labdnssec import Signer
+
+            self._signer = Signer(self.dnssec)
+        return self._signer
+
+    @property
+    def validating_resolver_address(self) -> tuple[str, int] | None:
+        spec = (self.dnssec or {}).get("validating_resolver")
+        if not spec:
+            return None
+        host, _, port = spec.rpartition(":")
+        return host, int(port)
+
+    def served_text(self, server: str, zone: str) -> str:
+        """The zone text `server` serves: signed when world.json's "dnssec" says so."""
+        text = self.servers[server].zones[zone]
+        return self.signer.sign_server_zone(server, zone, text) if self.signer else text
 
     @classmethod
     def load(cls, directory: str | os.PathLike[str] = DEFAULT_WORLD) -> World:
@@ -122,7 +148,8 @@ class World:
                    resolver_address=(host, int(port)),
                    root_address=registry.get("root", "127.0.0.2"),
                    tld_address=registry.get("tld", "127.0.0.3"),
-                   tlds=[_zone_name(t) for t in spec.get("tlds", [])])
+                   tlds=[_zone_name(t) for t in spec.get("tlds", [])],
+                   dnssec=spec.get("dnssec"))
 
     # -- building -------------------------------------------------------------------------------------------
     def add_zone(self, server: str, zone: str, text: str, delegate_to: Iterable[str] | None = None) -> None:
@@ -196,6 +223,11 @@ class World:
                 *by_tld[tld],
             ]) + "\n"
         return out
+
+    def served_registry(self, serial: int = 1) -> dict[str, str]:
+        """The registry zones as served: signed, with each signed child's DS, when the world signs zones."""
+        zones = self.registry_zones(serial)
+        return self.signer.sign_registry(zones) if self.signer else zones
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -490,7 +522,7 @@ def _soa_serial(text: str) -> int | None:
     for line in text.splitlines():
         body = line.split(";", 1)[0].split()
         upper = [w.upper() for w in body]
-        if "SOA" in upper:
+        if "SOA" in upper and "RRSIG" not in upper:
             rest = body[upper.index("SOA") + 3:]
             if rest and rest[0].isdigit():
                 return int(rest[0])
@@ -529,8 +561,11 @@ RESOLVER_SOURCE = "127.0.0.53"
 
 
 class UnboundResolver(_Daemon):
-    def __init__(self, address: tuple[str, int], root_address: str, workdir: Path) -> None:
-        self.name = "unbound"
+    def __init__(self, address: tuple[str, int], root_address: str, workdir: Path,
+                 anchor: str | None = None) -> None:
+        """With `anchor` (the root's DNSKEY in zone-file syntax), it validates DNSSEC from that key."""
+        self.name = "unbound" if anchor is None else "unbound[validating]"
+        self.anchor = anchor
         self.address = address
         self.root_address = root_address
         self.dir = workdir
@@ -543,14 +578,24 @@ class UnboundResolver(_Daemon):
         (self.dir / "root.hints").write_text(
             f". 3600000 NS a.root-servers.net.\na.root-servers.net. 3600000 A {self.root_address}\n")
         host, port = self.address
+        modules = '"iterator"'
+        validation = ""
+        if self.anchor is not None:
+            (self.dir / "root.key").write_text(self.anchor)
+            modules = '"validator iterator"'
+            # ede: Extended DNS Errors in answers (RFC 8914); val-log-level 2 says why a name is bogus.
+            validation = f"""    trust-anchor-file: "{self.dir / 'root.key'}"
+    ede: yes
+    val-log-level: 2
+"""
         self.conf.write_text(f"""server:
     interface: {host}@{port}
     port: {port}
     do-ip6: no
     do-not-query-localhost: no
     outgoing-interface: {RESOLVER_SOURCE}
-    module-config: "iterator"
-    username: ""
+    module-config: {modules}
+{validation}    username: ""
     chroot: ""
     directory: "{self.dir}"
     pidfile: "{self.dir / 'unbound.pid'}"
@@ -643,6 +688,7 @@ class Lab:
         self.knots: dict[str, KnotServer] = {}
         self.blackholes: dict[str, Blackhole] = {}
         self.unbound: UnboundResolver | None = None
+        self.validator: UnboundResolver | None = None  # validates DNSSEC; only when the world signs zones
         self.started_in: float = 0.0
         self._registry_serial = 1
 
@@ -681,7 +727,7 @@ class Lab:
         knotd, unbound = _which("knotd"), _which("unbound")
         assert knotd and unbound
         w = self.world
-        self.registry = KnotServer("registry", [w.root_address, w.tld_address], w.registry_zones(),
+        self.registry = KnotServer("registry", [w.root_address, w.tld_address], w.served_registry(),
                                    self.workdir / "registry")
         self.registry.start(knotd)
         for s in w.servers.values():
@@ -690,7 +736,8 @@ class Lab:
                 bh.start()
                 self.blackholes[s.name] = bh
             elif s.kind == "knot":
-                k = KnotServer(s.name, s.addresses, s.zones, self.workdir / s.name, s.workers)
+                zones = {z: w.served_text(s.name, z) for z in s.zones}
+                k = KnotServer(s.name, s.addresses, zones, self.workdir / s.name, s.workers)
                 k.start(knotd)
                 self.knots[s.name] = k
             else:
@@ -700,10 +747,17 @@ class Lab:
             k.wait_ready(deadline)
         self.unbound = UnboundResolver(w.resolver_address, w.root_address, self.workdir / "unbound")
         self.unbound.start(unbound)
+        validating = w.validating_resolver_address
+        if validating is not None:
+            self.validator = UnboundResolver(validating, w.root_address, self.workdir / "unbound-validating",
+                                             anchor=w.signer.trust_anchor())
+            self.validator.start(unbound)
         self.unbound.wait_ready(deadline)
+        if self.validator is not None:
+            self.validator.wait_ready(deadline)
 
     def stop(self) -> None:
-        daemons: list[Any] = [self.unbound, *self.knots.values(), self.registry]
+        daemons: list[Any] = [self.unbound, self.validator, *self.knots.values(), self.registry]
         for d in daemons:
             if d is not None and d.proc is not None and d.proc.poll() is None:
                 d.proc.terminate()
@@ -726,6 +780,14 @@ class Lab:
     def resolver(self) -> str:
         """HOST:PORT of the recursive resolver, for --resolver."""
         host, port = self.world.resolver_address
+        return f"{host}:{port}"
+
+    @property
+    def validating_resolver(self) -> str:
+        """HOST:PORT of the resolver that validates DNSSEC (from the lab root's key), for --resolver."""
+        if self.validator is None:
+            raise LabError("this world has no validating resolver (world.json: dnssec.validating_resolver)")
+        host, port = self.validator.address
         return f"{host}:{port}"
 
     def address_of(self, host: str) -> str:
@@ -760,7 +822,7 @@ class Lab:
         before = self._delegations(zones)
         for zone, text in zones.items():
             self.world.add_zone(server, zone, text, hosts)
-        self.knots[server].set_zones(zones, deadline)
+        self.knots[server].set_zones({z: self.world.served_text(server, z) for z in zones}, deadline)
         self._sync_registry(before, deadline)
         self.flush(zones)
 
@@ -786,7 +848,7 @@ class Lab:
         if not changed:
             return
         self._registry_serial += 1
-        generated = self.world.registry_zones(self._registry_serial)
+        generated = self.world.served_registry(self._registry_serial)
         tlds = {_tld(z) for z in changed}
         update = {t: generated[t] for t in tlds}
         if any(t not in self.registry.zones for t in tlds):  # a new TLD: the root must delegate it too
@@ -796,12 +858,14 @@ class Lab:
     def flush(self, zone: str | Iterable[str] | None = None) -> None:
         """Make the resolver forget what it cached under `zone` (one name or several; everything if None)."""
         assert self.unbound is not None
-        self.unbound.flush([zone] if isinstance(zone, str) else zone)
+        for resolver in (self.unbound, self.validator):
+            if resolver is not None:
+                resolver.flush([zone] if isinstance(zone, str) else zone)
 
     def logs(self) -> str:
         """Every daemon's log tail, for a failing test's report."""
         parts = []
-        for d in [self.registry, *self.knots.values(), self.unbound]:
+        for d in [self.registry, *self.knots.values(), self.unbound, self.validator]:
             if d is not None:
                 parts.append(f"--- {d.name} ({d.log}) ---\n{d.log_tail()}")
         return "\n".join(parts)
