@@ -28,6 +28,11 @@ _NS_FIX = N_(
     "Create MX and every other record at the new DNS host first, then change the NS delegation at the registrar."
 )
 _RETRY = N_("Re-run the check, or use --resolver to ask another resolver.")
+_DS_FIX = N_(
+    "Safe orders: remove the DS at the registrar, wait out the parent's DS TTL (see safe_after), then move NS; or a "
+    "multi-signer move (each operator publishes the other's keys, a DS for both at the parent, one algorithm, no "
+    "key rollover during the move)."
+)
 _NO_MX_FIX = N_(
     "Publish an MX record for the new mail provider, or a null MX (0 .) if the domain takes no mail."
 )
@@ -246,6 +251,127 @@ MESSAGES: dict[str, Message] = {
         N_("Cancel and remove the domain through {partner}, which manages the subscription."),
     ),
     "TENANT_ABSENT": Message(N_("No Microsoft 365 tenant holds {domain} ({cloud})."), ""),
+    # --- DNSSEC (dnscheck/dnssec.py) ---
+    "DNSSEC_DS_UNSIGNED": Message(
+        N_(
+            "The parent publishes a DS for {zone}, but {servers} serve no DNSKEY: validating resolvers answer "
+            "SERVFAIL for every name of the domain, and validating senders cannot deliver mail."
+        ),
+        _DS_FIX,
+    ),
+    "DNSSEC_DS_UNSIGNED.planned": Message(
+        N_(
+            "The parent publishes a DS for {zone}, but the planned zone has no DNSKEY: once it is published, "
+            "validating resolvers will answer SERVFAIL for every name of the domain."
+        ),
+        _DS_FIX,
+    ),
+    "DNSSEC_DS_MISMATCH.no_match": Message(
+        N_(
+            "No DNSKEY served by {servers} matches a DS of {zone} at the parent (DS: {ds}; keys: {keys}): "
+            "validating resolvers that ask these servers answer SERVFAIL."
+        ),
+        _DS_FIX,
+    ),
+    "DNSSEC_DS_MISMATCH.not_signing": Message(
+        N_(
+            "The keys of {zone} that match the parent's DS ({ds}) do not sign the DNSKEY set served by {servers}: "
+            "validating resolvers that ask these servers answer SERVFAIL."
+        ),
+        _DS_FIX,
+    ),
+    "DNSSEC_DS_MISMATCH.missing_key": Message(
+        N_(
+            "{servers} do not publish the key(s) {tags} that {signers} sign {zone} with: a resolver that takes "
+            "the keys from one and the answers from the other fails to validate."
+        ),
+        N_(
+            "In a multi-signer setup every server must publish every operator's keys (DNSKEY), and the parent "
+            "must hold a DS for each operator's key; keep one algorithm and do not roll keys during the move."
+        ),
+    ),
+    "DNSSEC_DS_MISMATCH.planned": Message(
+        N_(
+            "The planned zone's keys ({keys}) match no DS of {zone} at the parent ({ds}), or do not sign its "
+            "DNSKEY set: once it is published, validating resolvers will answer SERVFAIL."
+        ),
+        _DS_FIX,
+    ),
+    "DNSSEC_DS_MISMATCH": Message(N_("The keys of {zone} do not match the parent's DS."), _DS_FIX),
+    "DNSSEC_BOGUS.resolver": Message(
+        N_(
+            "The validating resolver {resolver} rejects {name} (SERVFAIL, answered with checking disabled; "
+            "detail: {ede}): validating senders, Exchange Online among them, cannot deliver mail now."
+        ),
+        N_(
+            "Make the DS at the parent match the keys the servers serve, or remove the DS at the registrar; "
+            "then wait for the DS TTL."
+        ),
+    ),
+    "DNSSEC_BOGUS.server": Message(
+        N_(
+            "{type} {name} from {servers} does not validate against that server's keys of {zone}: {reason}. "
+            "Validating senders that reach this server cannot deliver mail."
+        ),
+        N_("Re-sign the zone on that server (check its signer and zone transfers)."),
+    ),
+    "DNSSEC_BOGUS": Message(N_("Validating resolvers reject the domain's answers."), _DS_FIX),
+    "DNSSEC_SIG_EXPIRING": Message(
+        N_("The RRSIG of {type} {name} from {servers} expires at {expires} (in {hours} h)."),
+        N_("Make sure the signer on that server re-signs the zone before then (is automatic signing on?)."),
+    ),
+    "DNSSEC_ALGORITHM.key": Message(
+        N_(
+            "{zone} is signed with algorithm {number} ({algorithm}), which current guidance deprecates "
+            "(RFC 8624, RFC 9905); validating resolvers may treat the zone as unsigned."
+        ),
+        N_("Roll to a current algorithm (e.g. 13, ECDSAP256SHA256) with an algorithm rollover."),
+    ),
+    "DNSSEC_ALGORITHM.digest": Message(
+        N_(
+            "A DS of {zone} at the parent uses digest type {number} ({digest}), which must no longer be used."
+        ),
+        N_("Replace it at the registrar with a SHA-256 (type 2) DS of the same key."),
+    ),
+    "DNSSEC_ALGORITHM": Message(
+        N_("{zone} uses a deprecated DNSSEC algorithm."),
+        N_("Roll to a current algorithm (e.g. 13, ECDSAP256SHA256) with an algorithm rollover."),
+    ),
+    "DNSSEC_SIGNED": Message(
+        N_("{zone} is signed and every server's keys match the parent's DS ({ds})."), ""
+    ),
+    "DNSSEC_SIGNED.resolver": Message(N_("The resolver {resolver} validated the answers (AD set).")),
+    "DNSSEC_SIGNED.planned": Message(N_("The planned zone's keys match the parent's DS ({ds}) and sign it.")),
+    "DNSSEC_INSECURE": Message(
+        N_(
+            "The parent publishes no DS for {zone}: resolvers do not validate it, and moving it cannot break "
+            "validation."
+        ),
+        "",
+    ),
+    "DNSSEC_INSECURE.planned": Message(
+        N_("The parent publishes no DS for {zone}: the planned zone cannot fail validation.")
+    ),
+    "DNSSEC_UNCHECKED": Message(N_("DNSSEC of {zone} was not checked."), _RETRY),
+    "DNSSEC_UNCHECKED.failed": Message(
+        N_("DNSSEC of {zone} could not be checked: no parent server answered the DS question ({reason})."),
+        _RETRY,
+    ),
+    "DNSSEC_UNCHECKED.planned": Message(
+        N_("DNSSEC was not checked: the zone file alone cannot know the parent's DS."),
+        N_("Add --parent-ds live (ask the parent's servers) or --parent-ds FILE (the DS records)."),
+    ),
+    "DNSSEC_MX_MICROSOFT": Message(
+        N_(
+            "The MX {hosts} is Exchange Online's DNSSEC form (inbound SMTP DANE). It requires the domain's MX at "
+            "priority 0 or 10 and no fallback MX; leaving it means disabling DNSSEC/DANE for the domain in "
+            "Exchange Online as well as changing the MX."
+        ),
+        N_(
+            "Before moving mail away, disable inbound DANE/DNSSEC for the domain in Exchange Online "
+            "(Disable-DnssecForVerifiedDomain); keep one MX of priority 0 or 10 while it is enabled."
+        ),
+    ),
     # --- lookups that could not tell ---
     "LOOKUP_FAILED": Message(N_("{type} lookup for {name} failed: {reason}."), _RETRY),
     "LOOKUP_FAILED.mx": Message(

@@ -15,6 +15,7 @@ from dnscheck.codes import finding
 from dnscheck.collect import Source
 from dnscheck.collect.plan import collect
 from dnscheck.collect.run import Run
+from dnscheck.dnssec import dnssec_findings
 from dnscheck.models import Finding, Result, Severity, Verdict, by_severity, iso
 from dnscheck.normalise import Invalid, Target
 from dnscheck.settings import Mode
@@ -55,7 +56,7 @@ async def _check(target: Target, source: Source, options: Options, run: Run | No
         target.domain, source, deadline, options.mode, target.registered_domain, run, options.web
     )
     c = classify(obs, target.registered_domain)
-    findings = list(c.findings)
+    findings = [*c.findings, *dnssec_findings(obs.dnssec, obs.mx)]
     tenant = await asked if asked is not None else None
     findings += _tenant_findings(tenant, options)
     ttls = ttls_of(obs)

@@ -225,6 +225,55 @@ CODES: dict[str, Code] = {
             Topic.TENANT,
             N_("No Microsoft 365 tenant holds the domain (--tenant-check)."),
         ),
+        # DNSSEC across the move (dnscheck/dnssec.py).
+        Code(
+            "DNSSEC_DS_UNSIGNED",
+            B,
+            Topic.DNS,
+            N_("The parent publishes a DS for the zone, but its servers serve no DNSKEY: validation fails."),
+        ),
+        Code(
+            "DNSSEC_DS_MISMATCH",
+            B,
+            Topic.DNS,
+            N_("A server's keys match no DS at the parent, or do not sign its DNSKEY set: validation fails."),
+        ),
+        Code(
+            "DNSSEC_BOGUS",
+            B,
+            Topic.DNS,
+            N_("Validating resolvers reject the domain's answers: validating senders cannot deliver mail."),
+        ),
+        Code(
+            "DNSSEC_SIG_EXPIRING",
+            W,
+            Topic.DNS,
+            N_("A signature the domain depends on expires within a week or before its TTL runs out."),
+        ),
+        Code(
+            "DNSSEC_ALGORITHM",
+            W,
+            Topic.DNS,
+            N_("A DNSKEY algorithm or DS digest type that current guidance deprecates (RFC 8624, RFC 9905)."),
+        ),
+        Code("DNSSEC_SIGNED", INFO, Topic.DNS, N_("The DNSSEC chain from the parent's DS is whole.")),
+        Code(
+            "DNSSEC_INSECURE", INFO, Topic.DNS, N_("The parent publishes no DS: the zone is not validated.")
+        ),
+        Code(
+            "DNSSEC_UNCHECKED",
+            INFO,
+            Topic.DNS,
+            N_("DNSSEC was not checked (a zone file without --parent-ds, or the parent did not answer)."),
+            also=(W,),
+            why_also="warning when the parent's servers were asked for the DS and none answered",
+        ),
+        Code(
+            "DNSSEC_MX_MICROSOFT",
+            INFO,
+            Topic.MAIL,
+            N_("The MX is Exchange Online's DNSSEC form (mx.microsoft), which has its own rules."),
+        ),
         # Could not tell.
         Code("DOMAIN_NXDOMAIN", U, Topic.INPUT, N_("The domain does not exist (NXDOMAIN).")),
         Code("INPUT_INVALID", U, Topic.INPUT, N_("The input is not a domain name that can be checked.")),

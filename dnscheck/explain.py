@@ -25,6 +25,10 @@ def explain(obs: Observations, result: Result, source_label: str) -> list[str]:
     if obs.delegation is not None:
         out += _delegation(obs.delegation)
     out += _https(obs, result)
+    if obs.dnssec is not None:
+        from dnscheck.dnssec import explain_lines
+
+        out += explain_lines(obs.dnssec)
     out += _findings(result)
     out.append(_("verdict: {verdict} ({why})").format(verdict=word(result.verdict.value), why=_why(result)))
     return out

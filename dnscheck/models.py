@@ -19,6 +19,7 @@ from dnscheck.severity import (  # noqa: F401 - re-exported: the values of a res
 )
 
 if TYPE_CHECKING:
+    from dnscheck.collect.dnssec import DnssecObs
     from dnscheck.mtasts import MtaSts
     from dnscheck.tenant import TenantStatus
 
@@ -159,10 +160,11 @@ class Ttls:
     child_ns: int | None
     negative: int | None
     mta_sts: int | None = None  # max_age of an MTA-STS policy in enforce mode (senders cache it that long)
+    ds: int | None = None  # the parent's DS TTL, when the parent publishes a DS
 
     @property
     def longest(self) -> int:
-        ttls = (self.mx, self.parent_ns, self.child_ns, self.negative, self.mta_sts)
+        ttls = (self.mx, self.parent_ns, self.child_ns, self.negative, self.mta_sts, self.ds)
         return max([t for t in ttls if t is not None] + [M365_DEFAULT_TTL])
 
     def as_dict(self) -> dict[str, Any]:
@@ -172,6 +174,7 @@ class Ttls:
             "child_ns": self.child_ns,
             "negative": self.negative,
             "mta_sts_max_age": self.mta_sts,
+            "ds": self.ds,
             "assumed_old_record": M365_DEFAULT_TTL,
             "longest": self.longest,
         }
@@ -201,6 +204,7 @@ class Result:
     explain: tuple[str, ...] | None = None
     mta_sts: MtaSts | None = None  # the domain's MTA-STS record and policy, when it publishes one
     tenant: TenantStatus | None = None  # --tenant-check: what Microsoft's sign-in service says
+    dnssec: DnssecObs | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -221,6 +225,8 @@ class Result:
             out["safe_after"] = iso(self.safe_after)
         if self.delegation is not None:
             out["delegation"] = self.delegation.as_dict()
+        if self.dnssec is not None:
+            out["dnssec"] = self.dnssec.as_dict()
         if self.explain is not None:
             out["explain"] = list(self.explain)
         if self.mta_sts is not None:
@@ -268,6 +274,7 @@ class Observations:
     skipped: tuple[str, ...] = ()  # names a zone file cannot answer for (outside its origin)
     delegation: Delegation | None = None  # what the parent and each authoritative server said, when probed
     mta_sts: MtaSts | None = None  # the _mta-sts TXT lookup and the policy, when the domain publishes one
+    dnssec: DnssecObs | None = None  # DS at the parent, keys and signatures per server (collect/dnssec.py)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ Caches may hold:
   (RFC 2308: the smaller of the SOA's TTL and its MINIMUM field);
 - an MTA-STS policy in `enforce` mode for its `max_age` (RFC 8461 section 3.2): a sender that cached the policy
   listing the old MX refuses the new one until then. As for the MX, the policy seen now stands for the old one.
+- the parent's DS for its TTL: after the DS is removed at the registrar, validating resolvers keep expecting the
+  old keys until it expires, so NS may move only after that ("remove the DS, wait, then move NS").
 
 `safe_after` = the time of the change + the longest of these.
 """
@@ -35,7 +37,17 @@ def ttls_of(obs: Observations) -> Ttls:
         if soa is not None:
             negative = _negative_ttl(soa)
             break
-    return Ttls(mx, parent_ns, child_ns, negative, max_age_of(obs))
+    return Ttls(mx, parent_ns, child_ns, negative, max_age_of(obs), ds=_ds_ttl(obs))
+
+
+def _ds_ttl(obs: Observations) -> int | None:
+    """The longest DS TTL a parent server gave (the original value: the parent is asked directly)."""
+    if obs.dnssec is None:
+        return None
+    from dnscheck.collect.dnssec import Signed
+
+    ttls = [lk.ttl for lk in obs.dnssec.ds if isinstance(lk, Signed) and lk.ttl is not None]
+    return max((t for t in ttls if t is not None), default=None)
 
 
 def safe_after(changed_at: datetime, ttls: Ttls) -> datetime:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from dnscheck.collect import Source
 from dnscheck.collect.authoritative import probe
+from dnscheck.collect.dnssec import collect_dnssec
 from dnscheck.collect.run import Run
 from dnscheck.collect.zonecut import bounded, find_zone, records
 from dnscheck.fingerprints import M365_NAMES, match_host
@@ -54,11 +55,13 @@ async def collect(
     )
     skipped = [h for h in mx_hosts if not source.covers(h)]
     chase = [_chain(source, "mx", h, "CNAME", deadline) for h in mx_hosts if source.covers(h)]
+    run = run or Run()
     (zone, ns, delegation), chains, mta_sts = await asyncio.gather(
-        _zone_and_delegation(source, domain, ns, deadline, mode, zone_hint, run or Run()),
+        _zone_and_delegation(source, domain, ns, deadline, mode, zone_hint, run),
         asyncio.gather(*chase),
         _mta_sts(domain, sts_lookup, web, deadline),
     )
+    dnssec = await collect_dnssec(run, source, domain, zone, delegation, mode, (mx, ns), deadline)
     return Observations(
         domain=domain,
         zone=zone,
@@ -72,6 +75,7 @@ async def collect(
         skipped=tuple(skipped),
         delegation=delegation,
         mta_sts=mta_sts,
+        dnssec=dnssec,
     )
 
 

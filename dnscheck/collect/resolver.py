@@ -107,6 +107,14 @@ class ResolverSource:
     def covers(self, name: str) -> bool:
         return True
 
+    @property
+    def first_server(self) -> tuple[str, int] | None:
+        """(address, port) of the first resolver: where the DNSSEC check asks for AD, and again with CD."""
+        for ns in self._resolver.nameservers:
+            if isinstance(ns, dns.nameserver.Do53Nameserver):
+                return ns.address, ns.port
+        return None
+
     async def lookup(self, name: str, rdtype: str) -> Lookup:
         start = time.monotonic()
 
