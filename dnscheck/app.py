@@ -22,15 +22,24 @@ from dnscheck.progress import Progress
 from dnscheck.settings import CheckSettings, DnsSettings, OutputSettings
 
 
-def build_source(dns: DnsSettings, zone_file: str | None, domains: Iterable[str] = ()) -> Source:
+def build_source(
+    dns: DnsSettings, zone_file: str | None, domains: Iterable[str] = (), parent_ds: str | None = None
+) -> Source:
     """A resolver source, or with `zone_file` a zone-file source whose origin, when the file has no $ORIGIN,
-    is the first valid one of `domains`."""
+    is the first valid one of `domains`. `parent_ds` ("live" or a file of DS records) is what the zone file's
+    DNSSEC is checked against."""
     if zone_file:
         from dnscheck.collect.zonefile import ZoneFileSource, load_zone
         from dnscheck.normalise import Target, normalise
 
         first = next((t.domain for x in domains if isinstance(t := normalise(x), Target)), ".")
-        return ZoneFileSource(load_zone(zone_file, first), zone_file)
+        source = ZoneFileSource(load_zone(zone_file, first), zone_file)
+        if parent_ds:
+            from dnscheck.collect.dnssec_planned import parent_ds_option
+
+            live = build_source(dns, None) if parent_ds == "live" else None
+            source.parent_ds = parent_ds_option(parent_ds, live)
+        return source
     from dnscheck.collect.resolver import ResolverSource, ServerLimit, make_resolver, parse_server
 
     servers = [parse_server(r) for r in dns.resolvers]
@@ -69,7 +78,7 @@ def run_check(settings: CheckSettings, lines: Iterator[str], total: int | None =
     # Zone-file mode takes its domains as arguments: few enough to hold, and they may give the zone's origin.
     zone_file = settings.zone_file
     source_lines: Iterable[str] = list(lines) if zone_file else lines
-    source = build_source(settings.dns, zone_file, source_lines if zone_file else ())
+    source = build_source(settings.dns, zone_file, source_lines if zone_file else (), settings.parent_ds)
     changed_at_for = None
     if settings.watch_state:
         from dnscheck.watch import WatchState

@@ -292,8 +292,8 @@ MESSAGES: dict[str, Message] = {
     ),
     "DNSSEC_DS_MISMATCH.planned": Message(
         N_(
-            "The planned zone's keys ({keys}) match no DS of {zone} at the parent ({ds}), or do not sign its "
-            "DNSKEY set: once it is published, validating resolvers will answer SERVFAIL."
+            "The planned zone's keys match no DS of {zone} at the parent ({ds}), or do not sign its DNSKEY set: "
+            "once it is published, validating resolvers will answer SERVFAIL."
         ),
         _DS_FIX,
     ),

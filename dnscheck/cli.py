@@ -202,6 +202,14 @@ def _count(domains: tuple[str, ...], input_file: str | None) -> int | None:
     help=N_("Check a BIND zone file (e.g. the zone planned at the new DNS host) instead of live DNS."),
 )
 @click.option(
+    "--parent-ds",
+    metavar="live|FILE",
+    help=N_(
+        "With --zone-file: check the planned zone's DNSSEC against the parent's DS, asked of the live parent's "
+        "servers (live) or read from FILE (DS records in zone-file syntax, one per line)."
+    ),
+)
+@click.option(
     "--explain", is_flag=True, help=N_("Show who was asked what, every answer, and how the verdict follows.")
 )
 @click.option(
@@ -275,6 +283,7 @@ def check(
     domains: tuple[str, ...],
     input_file: str | None,
     zone_file: str | None,
+    parent_ds: str | None,
     dns: DnsSettings,
     explain: bool,
     changed_at: datetime | None,
@@ -294,6 +303,10 @@ def check(
             _("--zone-file checks the domains given as arguments; it does not take --input")
         )
     _check_tenant_options(zone_file, no_https, tenant_check, expect_tenant)
+    if parent_ds and not zone_file:
+        raise click.UsageError(
+            _("--parent-ds goes with --zone-file (live DNS is checked against the live DS anyway)")
+        )
     from dnscheck.app import run_check
     from dnscheck.progress import wanted
 
@@ -308,6 +321,7 @@ def check(
         no_https=no_https,
         tenant_check=tenant_check,
         expect_tenants=expect_tenant,
+        parent_ds=parent_ds,
     )
     total = _count(domains, input_file) if show_progress else None
     return run_check(settings, _lines(domains, input_file), total)

@@ -53,6 +53,7 @@ Examples:
   dnscheck check contoso.com
   dnscheck check admin@contoso.com https://fabrikam.com/owa
   dnscheck check contoso.com --zone-file planned.zone     # before publishing a zone
+  dnscheck check contoso.com --zone-file planned.zone --parent-ds live   # and its DNSSEC
   dnscheck check --input domains.txt -f jsonl --resolver 127.0.0.1:5300
   dnscheck check contoso.com -f json | jq .results[0].verdict
   dnscheck check contoso.com --lang fr

@@ -56,6 +56,8 @@ def dnssec_findings(obs: DnssecObs | None, mx: Lookup, now: float | None = None)
     out = mx_microsoft(mx)
     if obs is None:
         return out
+    if obs.source == "planned":
+        return out + planned_findings(obs, now)
     chain = chain_findings(obs, now) if obs.probed else []
     out += chain
     out += resolver_findings(obs, has_chain_finding=bool(chain))
@@ -239,6 +241,21 @@ def algorithms(obs: DnssecObs, ds: list[Rdata]) -> list[Finding]:
                 number=digest,
             )
         )
+    return out
+
+
+# Findings about a zone file say "the planned zone" (their catalogue variant), not "these servers".
+PLANNED_VARIANT = {"DNSSEC_DS_UNSIGNED", "DNSSEC_DS_MISMATCH", "DNSSEC_SIGNED", "DNSSEC_INSECURE"}
+
+
+def planned_findings(obs: DnssecObs, now: float) -> list[Finding]:
+    if not obs.probed:
+        return [finding("DNSSEC_UNCHECKED", variant="planned", zone=obs.zone)]
+    out = []
+    for f in chain_findings(obs, now):
+        if f.code in PLANNED_VARIANT and f.variant != "planned":
+            f = finding(f.code, variant="planned", record=f.record, severity=f.severity, **f.arguments)
+        out.append(f)
     return out
 
 

@@ -47,3 +47,4 @@ class CheckSettings:
         False  # ask Microsoft's sign-in service about each domain (sends the names to Microsoft)
     )
     expect_tenants: tuple[str, ...] = ()  # tenant ids (lower-case GUIDs) the domains are leaving or moving to
+    parent_ds: str | None = None  # --parent-ds: "live" or a file of DS records, with zone_file

@@ -145,6 +145,12 @@ class ZoneFileSource:
         self.recursive = False
         self._interior: set[dns.name.Name] | None = None  # empty non-terminals: built on first need
         self._cuts: set[dns.name.Name] | None = None  # delegation points below the apex
+        # --parent-ds (collect/dnssec_planned.ParentDs): the DS the zone's DNSSEC is checked against
+        self.parent_ds: object = None
+
+    @property
+    def zone(self) -> dns.zone.Zone:
+        return self._zone
 
     def covers(self, name: str) -> bool:
         """Inside the zone, and not delegated away from it (a child zone's names are unknown here)."""
