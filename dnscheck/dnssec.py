@@ -29,7 +29,7 @@ import dns.rrset
 
 from dnscheck.codes import finding
 from dnscheck.collect.dnssec import DnssecObs, KeyServer, Signed
-from dnscheck.models import Answered, Finding, Lookup
+from dnscheck.models import Answered, Finding, Lookup, Severity
 
 with warnings.catch_warnings():  # dnspython names DSA at import, which cryptography has deprecated
     warnings.simplefilter("ignore")
@@ -90,7 +90,14 @@ def ds_records(obs: DnssecObs) -> list[Rdata] | None:
 
 def unchecked(obs: DnssecObs) -> Finding:
     reasons = sorted({getattr(lk, "reason", "") for lk in obs.ds} - {""}) or ["no parent server to ask"]
-    return finding("DNSSEC_UNCHECKED", variant="failed", zone=obs.zone, reason="; ".join(reasons))
+    # A warning, not info: the check was asked for and could not be done (it is never "insecure").
+    return finding(
+        "DNSSEC_UNCHECKED",
+        variant="failed",
+        severity=Severity.WARNING,
+        zone=obs.zone,
+        reason="; ".join(reasons),
+    )
 
 
 def unsigned(obs: DnssecObs) -> list[Finding]:

@@ -842,6 +842,28 @@ def test_tenant_findings() -> None:
     assert _tenant("unknown", failure="HTTP 500", failed_at="https://login.microsoftonline.com/x") == [
         "LOOKUP_FAILED"
     ]
+# ------------------------------------------------------------------------------------------------ DNSSEC
+
+
+@pytest.mark.parametrize(
+    "code, scenario",
+    [
+        ("DNSSEC_DS_UNSIGNED", "unsigned"),
+        ("DNSSEC_DS_MISMATCH", "other_keys"),
+        ("DNSSEC_BOGUS", "bogus"),
+        ("DNSSEC_SIG_EXPIRING", "expiring"),
+        ("DNSSEC_ALGORITHM", "algorithm"),
+        ("DNSSEC_SIGNED", "signed"),
+        ("DNSSEC_INSECURE", "insecure"),
+        ("DNSSEC_UNCHECKED", "unchecked"),
+        ("DNSSEC_MX_MICROSOFT", "mx_microsoft"),
+    ],
+)
+def test_dnssec_codes_come_from_their_scenarios(code: str, scenario: str) -> None:
+    """The DNSSEC rules (dnscheck/dnssec.py) and their scenarios live in test_dnssec.py."""
+    from tests.unit.test_dnssec import SCENARIOS
+
+    assert code in [f.code for f in SCENARIOS[scenario]()]
 
 
 # ------------------------------------------------------------------------------------------------ coverage
