@@ -344,8 +344,8 @@ MESSAGES: dict[str, Message] = {
     "DNSSEC_SIGNED.planned": Message(N_("The planned zone's keys match the parent's DS ({ds}) and sign it.")),
     "DNSSEC_INSECURE": Message(
         N_(
-            "The parent publishes no DS for {zone}: resolvers do not validate it, and moving it cannot break "
-            "validation."
+            "{zone} is signed, but the parent publishes no DS: resolvers do not validate it, and moving it cannot "
+            "break validation (the DS must be added again, for the new host's keys, after the move)."
         ),
         "",
     ),

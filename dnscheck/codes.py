@@ -258,7 +258,10 @@ CODES: dict[str, Code] = {
         ),
         Code("DNSSEC_SIGNED", INFO, Topic.DNS, N_("The DNSSEC chain from the parent's DS is whole.")),
         Code(
-            "DNSSEC_INSECURE", INFO, Topic.DNS, N_("The parent publishes no DS: the zone is not validated.")
+            "DNSSEC_INSECURE",
+            INFO,
+            Topic.DNS,
+            N_("The zone is signed but the parent publishes no DS: it is not validated."),
         ),
         Code(
             "DNSSEC_UNCHECKED",

@@ -72,7 +72,10 @@ def chain_findings(obs: DnssecObs, now: float) -> list[Finding]:
     if ds is None:
         return [unchecked(obs)]
     if not ds:
-        return [finding("DNSSEC_INSECURE", zone=obs.zone)]
+        # Said only of a zone still signed (the DS removed: the safe state before moving NS), or of a planned
+        # zone: a note on every unsigned domain of a batch would be noise.
+        signed = any(s.keys is not None for s in obs.servers)
+        return [finding("DNSSEC_INSECURE", zone=obs.zone)] if signed or obs.source == "planned" else []
     broken = [*unsigned(obs), *mismatched(obs, ds, now), *missing_keys(obs)]
     out = [*broken, *bad_data(obs, ds, now), *expiring(obs, now), *algorithms(obs, ds)]
     if not broken and not any(f.code == "DNSSEC_BOGUS" for f in out):

@@ -7,8 +7,9 @@
   are kept as detail only: they differ between resolvers.
 
 A failed question stays Undetermined: it never reads as "no DS" (insecure) or "no DNSKEY" (unsigned).
-Without a DS at the parent, the keys cannot matter to a validating resolver, so the servers are not asked for them:
-an unsigned domain costs one question per parent server.
+Without a DS at the parent, the keys cannot matter to a validating resolver, so only one server is asked for its
+DNSKEY (is the zone still signed?): an unsigned domain costs one question per parent server, and one more.
+For a zone file (`--zone-file`), collect/dnssec_planned.py checks the planned zone against `--parent-ds`.
 """
 
 from __future__ import annotations

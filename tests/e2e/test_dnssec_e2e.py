@@ -91,6 +91,13 @@ def test_ds_removed_is_insecure_and_safe(dnscheck, mode):
     assert r["verdict"] == "safe" and r["ttl"]["ds"] is None, run
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_an_unsigned_domain_gets_no_dnssec_finding(dnscheck, mode):
+    run, r = check(dnscheck, "clean.org", "--mode", mode)
+    assert not [c for c in codes(r) if c.startswith("DNSSEC_")] and r["verdict"] == "safe", run
+    assert r["dnssec"]["ds"][0]["records"] == [] and r["ttl"]["ds"] is None, r["dnssec"]
+
+
 def test_bogus_in_resolver_mode_against_the_validating_resolver(dnscheck, lab: Lab):
     for domain in ("ds-unsigned.com", "ds-other-keys.com"):
         run, r = check(dnscheck, domain, "--mode", "resolver", resolver=lab.validating_resolver)

@@ -70,7 +70,7 @@ def codes(findings: list[Finding]) -> list[str]:
 
 SCENARIOS: dict[str, Callable[[], list[Finding]]] = {
     "signed": lambda: run(obs([ds("k1")], [server("ns1", ["k1"]), server("ns2", ["k1"])])),
-    "insecure": lambda: run(obs([ds()], [])),
+    "insecure": lambda: run(obs([ds()], [server("ns1", ["k1"])])),
     "unchecked": lambda: run(obs([Undetermined(ZONE, "DS", "no answer (timed out)", "192.0.2.53")], [])),
     "unsigned": lambda: run(obs([ds("k1")], [server("ns1", [])])),
     "other_keys": lambda: run(obs([ds("k1")], [server("ns1", ["k2"])])),
@@ -96,6 +96,7 @@ def test_signed_and_whole() -> None:
 
 def test_no_ds_is_insecure_and_a_failed_ds_question_is_not() -> None:
     assert codes(SCENARIOS["insecure"]()) == ["DNSSEC_INSECURE"]
+    assert run(obs([ds()], [server("ns1", [])])) == []  # never signed: nothing to say
     (f,) = SCENARIOS["unchecked"]()
     assert f.key == "DNSSEC_UNCHECKED.failed" and f.severity.value == "warning"
 
