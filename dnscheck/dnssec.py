@@ -31,10 +31,6 @@ from dnscheck.codes import finding
 from dnscheck.collect.dnssec import DnssecObs, KeyServer, Signed
 from dnscheck.models import Answered, Finding, Lookup, Severity
 
-with warnings.catch_warnings():  # dnspython names DSA at import, which cryptography has deprecated
-    warnings.simplefilter("ignore")
-    import dns.dnssec
-
 Rdata = Any  # dnspython's DS and DNSKEY rdata (its stubs type an RRset's items as the base Rdata)
 WEEK = 7 * 86400
 # Algorithm numbers (IANA "DNS Security Algorithm Numbers") and DS digest types that current guidance deprecates.
@@ -157,7 +153,7 @@ def missing_keys(obs: DnssecObs) -> list[Finding]:
                     used.setdefault(sig.key_tag, set()).add(s.label)
     lacking: dict[tuple[int, ...], list[KeyServer]] = {}
     for s, keys in _keyed(obs.servers):
-        tags = {dns.dnssec.key_id(k) for k in keys}
+        tags = {_dnssec().key_id(k) for k in keys}
         missing = tuple(sorted(t for t in used if t not in tags))
         if missing:
             lacking.setdefault(missing, []).append(s)
@@ -306,7 +302,19 @@ def mx_microsoft(mx: Lookup) -> list[Finding]:
     return [finding("DNSSEC_MX_MICROSOFT", hosts=", ".join(hosts))]
 
 
-# --- helpers -----------------------------------------------------------------------------------------------
+# --- helpers ---
+
+
+def _dnssec() -> Any:
+    """dns.dnssec, imported on first use: it loads `cryptography` (~10 MB, tens of ms), which a batch of unsigned
+    domains never needs. dnspython names DSA at import, which cryptography has deprecated: that warning is noise."""
+    import sys
+
+    if "dns.dnssec" not in sys.modules:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import dns.dnssec  # noqa: F401
+    return sys.modules["dns.dnssec"]
 
 
 def matching_keys(zone: str, keys: dns.rdataset.Rdataset, ds: Iterable[Rdata]) -> list[Rdata]:
@@ -315,7 +323,7 @@ def matching_keys(zone: str, keys: dns.rdataset.Rdataset, ds: Iterable[Rdata]) -
     for key in keys:
         for d in ds:
             if (
-                d.key_tag == dns.dnssec.key_id(key)
+                d.key_tag == _dnssec().key_id(key)
                 and d.algorithm == key.algorithm
                 and _digest_ok(zone, key, d)
             ):
@@ -326,8 +334,8 @@ def matching_keys(zone: str, keys: dns.rdataset.Rdataset, ds: Iterable[Rdata]) -
 
 def _digest_ok(zone: str, key: Rdata, ds: Rdata) -> bool:
     try:
-        made = dns.dnssec.make_ds(zone + ".", key, ds.digest_type, policy=dns.dnssec.allow_all_policy)
-    except (dns.dnssec.UnsupportedAlgorithm, ValueError):
+        made = _dnssec().make_ds(zone + ".", key, ds.digest_type, policy=_dnssec().allow_all_policy)
+    except (_dnssec().UnsupportedAlgorithm, ValueError):
         return False
     return bool(made.digest == ds.digest)
 
@@ -340,8 +348,8 @@ def _why_invalid(lk: Signed, keys: dns.rdataset.Rdataset, now: float) -> str | N
         return "no RRSIG"
     signer = next(iter(lk.sigs)).signer  # the zone apex: validate() looks the keys up by the signer's name
     try:
-        dns.dnssec.validate(lk.rrset, lk.sigs, {signer: keys}, now=now, policy=dns.dnssec.allow_all_policy)
-    except dns.dnssec.ValidationFailure as e:
+        _dnssec().validate(lk.rrset, lk.sigs, {signer: keys}, now=now, policy=_dnssec().allow_all_policy)
+    except _dnssec().ValidationFailure as e:
         return str(e) or "no signature validates"
     return None
 
@@ -366,7 +374,7 @@ def describe_ds(ds: Iterable[Rdata]) -> str:
 
 
 def describe_keys(keys: Iterable[Rdata]) -> str:
-    return "; ".join(f"tag {dns.dnssec.key_id(k)} algorithm {int(k.algorithm)} flags {k.flags}" for k in keys)
+    return "; ".join(f"tag {_dnssec().key_id(k)} algorithm {int(k.algorithm)} flags {k.flags}" for k in keys)
 
 
 def _iso(t: float) -> str:
@@ -405,9 +413,9 @@ def _explain_server(zone: str, s: KeyServer, ds: list[Rdata], now: float) -> lis
     if s.keys is None:
         return [f"  server {s.label}: no DNSKEY (unsigned)"]
     matching = matching_keys(zone, s.keys, ds)
-    tags = {dns.dnssec.key_id(k) for k in matching}
+    tags = {_dnssec().key_id(k) for k in matching}
     keys = "; ".join(
-        f"{describe_keys([k])}{' (matches a DS)' if dns.dnssec.key_id(k) in tags else ''}" for k in s.keys
+        f"{describe_keys([k])}{' (matches a DS)' if _dnssec().key_id(k) in tags else ''}" for k in s.keys
     )
     lines = [f"  server {s.label}: keys: {keys}"]
     chain = (
