@@ -16,6 +16,7 @@ import pytest
 
 from dnscheck.collect.dnssec import DnssecObs, KeyServer, ResolverView, Signed
 from dnscheck.collect.dnssec_planned import ParentDs, load_ds_file, planned_dnssec, planned_server
+from dnscheck.collect.run import Run
 from dnscheck.dnssec import dnssec_findings, explain_lines
 from dnscheck.errors import ConfigError
 from dnscheck.models import Answered, Finding, Observations, Record, Undetermined
@@ -180,7 +181,7 @@ def test_explain_shows_each_ds_key_and_signature() -> None:
 
 
 def planned(z: dns.zone.Zone, parent: ParentDs | None) -> list[Finding]:
-    return run(asyncio.run(planned_dnssec(z, ZONE, parent, time.monotonic() + 5)))
+    return run(asyncio.run(planned_dnssec(Run(), z, ZONE, parent, time.monotonic() + 5)))
 
 
 def test_planned_zone_against_a_ds_file(tmp_path: Path) -> None:
