@@ -137,8 +137,7 @@ def _dns_status(
     unknown = _unknown_reasons(results, items, ctx)
     blocked = [i for i in items if i.finding.severity is Severity.BLOCKED]
     if blocked:
-        detail = (t(tx.DNS_ACTION[step_id], domains=_names(i.domain for i in blocked)),)
-        return Status.ACTION, detail + _unknown_texts(unknown), None
+        return Status.ACTION, _action_texts(step_id, results, blocked) + _unknown_texts(unknown), None
     if unknown:
         return Status.UNKNOWN, _unknown_texts(unknown), None
     if not ctx.live:
@@ -147,6 +146,19 @@ def _dns_status(
     if ready_at is not None:
         return Status.WAITING, (t(tx.WAITING_CACHES, ready_at=ready_at),), ready_at
     return Status.DONE, _done_detail(step_id, items, ctx), None
+
+
+def _action_texts(step_id: str, results: Sequence[Result], blocked: list[Item]) -> tuple[Text, ...]:
+    """What to do; a DS at the parent that the keys do not match gets the safe order, with each DS TTL to wait."""
+    dnssec = [i for i in blocked if i.finding.code.startswith("DNSSEC_")]
+    other = [i for i in blocked if i not in dnssec]
+    out = [t(tx.DNS_ACTION[step_id], domains=_names(i.domain for i in other))] if other else []
+    if dnssec:
+        names = list(dict.fromkeys(i.domain for i in dnssec))
+        ttl = {name_of(r): r.ttl.ds for r in results if r.ttl is not None and r.ttl.ds}
+        waits = [t(tx.DS_WAIT, domain=n, seconds=ttl.get(n, "?")) for n in names]
+        out.append(t(tx.DNSSEC_ACTION, domains=_names(names), waits=waits))
+    return tuple(out)
 
 
 def _done_detail(step_id: str, items: tuple[Item, ...], ctx: Context) -> tuple[Text, ...]:

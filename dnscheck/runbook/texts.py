@@ -21,6 +21,13 @@ DNS_ACTION = {
         "host holds every record, then re-run."
     ),
 }
+DNSSEC_ACTION = N_(
+    "DNSSEC: the parent still publishes a DS that the servers' keys of {domains} do not match, so validating "
+    "resolvers answer SERVFAIL and validating senders cannot deliver mail. Remove the DS at the registrar and wait "
+    "out the parent's DS TTL ({waits}) before moving NS, or publish a DS for the new host's keys (a multi-signer "
+    "move); then re-run."
+)
+DS_WAIT = N_("{domain}: {seconds} s")
 DNS_DONE = {
     UPDATE_MX: N_(
         "Live DNS: no checked domain's mail goes to Microsoft 365, and caches can no longer hold it."

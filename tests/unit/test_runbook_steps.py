@@ -231,3 +231,20 @@ def test_resolver_mode_says_what_was_not_checked() -> None:
     assert statuses(b)["change-ns"] == "done"
     assert "not checked directly" in " ".join(str(x) for x in b.step("change-ns").detail)
     assert "not checked directly" not in " ".join(str(x) for x in book(result()).step("change-ns").detail)
+
+
+@pytest.mark.parametrize("code", ["DNSSEC_DS_UNSIGNED", "DNSSEC_DS_MISMATCH", "DNSSEC_BOGUS"])
+def test_a_ds_the_keys_do_not_match_blocks_change_ns_with_the_ds_ttl_to_wait(code: str) -> None:
+    import dataclasses
+
+    from dnscheck.models import Ttls
+
+    f = Finding(code, Severity.BLOCKED, (("zone", D), ("servers", "ns1.newdns.net"), ("ds", "-"), ("keys", "-"),
+                                         ("name", D), ("resolver", "-"), ("ede", "-"), ("type", "MX"),
+                                         ("reason", "-")), None)
+    r = dataclasses.replace(result(f), ttl=Ttls(300, 3600, 300, 300, ds=86400))
+    step = book(r).step("change-ns")
+    text = " ".join(str(x) for x in step.detail)
+    assert step.status is Status.ACTION and [i.finding.code for i in step.items] == [code]
+    assert "Remove the DS at the registrar" in text and f"{D}: 86400 s" in text, text
+    assert "Microsoft 365 still serves" not in text, text
