@@ -82,6 +82,7 @@ async def _check(target: Target, source: Source, options: Options, run: Run | No
         delegation=obs.delegation,
         mta_sts=obs.mta_sts,
         tenant=tenant,
+        dnssec=obs.dnssec,
     )
     if options.explain:
         from dnscheck.explain import explain
