@@ -53,23 +53,34 @@ async def collect_dnssec(
         return await planned_dnssec(run, source.zone, domain, source.parent_ds, deadline)  # type: ignore[arg-type]
     if not isinstance(source, ResolverSource):
         return None
-    resolver = source.first_server
-    ask_resolver = mode == "resolver" or any(isinstance(lk, Undetermined) for lk in decisive)
-    view = await resolver_view(run, source, resolver, domain, deadline) if resolver and ask_resolver else None
+    view = await _resolver(run, source, domain, mode, decisive, deadline)
     if delegation is None or delegation.failure:
         return DnssecObs(zone or domain, resolver=view, probed=False) if view else None
-    parents = list(
-        dict.fromkeys(lk.server for lk in delegation.referral if isinstance(lk, Answered) and lk.server)
-    )
+    return await _chain(run, delegation, domain, view, deadline)
+
+
+async def _resolver(
+    run: Run, source: ResolverSource, domain: str, mode: str, decisive: tuple[Lookup, Lookup], deadline: float
+) -> ResolverView | None:
+    resolver = source.first_server
+    if resolver is None or not (mode == "resolver" or any(isinstance(lk, Undetermined) for lk in decisive)):
+        return None
+    return await resolver_view(run, source, resolver, domain, deadline)
+
+
+async def _chain(
+    run: Run, delegation: Delegation, domain: str, view: ResolverView | None, deadline: float
+) -> DnssecObs:
+    """The DS from every parent server that gave the referral; the keys and signatures of every server."""
     zone = delegation.zone
+    parents = dict.fromkeys(lk.server for lk in delegation.referral if isinstance(lk, Answered) and lk.server)
     ds = tuple(await asyncio.gather(*(ask_signed(run, a, zone, "DS", deadline) for a in parents)))
     targets = [(v.name, v.address) for v in delegation.servers if v.address and v.authoritative]
     if not any(isinstance(lk, Signed) and lk.rrset is not None for lk in ds):
         # No DS: keys cannot matter to a validating resolver. One DNSKEY question tells a zone still signed
         # (the DS was removed: the safe state before moving NS) from a zone that never was.
-        keys = (
-            [await _key_server(run, *targets[0], domain, zone, deadline, keys_only=True)] if targets else []
-        )
+        first = targets[:1]
+        keys = [await _key_server(run, h, a, domain, zone, deadline, keys_only=True) for h, a in first]
         return DnssecObs(zone, ds, tuple(keys), view)
     servers = await asyncio.gather(*(_key_server(run, h, a, domain, zone, deadline) for h, a in targets))
     return DnssecObs(zone, ds, tuple(servers), view)
