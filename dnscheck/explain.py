@@ -26,7 +26,7 @@ def explain(obs: Observations, result: Result, source_label: str) -> list[str]:
         out += _delegation(obs.delegation)
     out += _https(obs, result)
     if obs.dnssec is not None:
-        from dnscheck.dnssec import explain_lines
+        from dnscheck.dnssec_explain import explain_lines
 
         out += explain_lines(obs.dnssec)
     out += _findings(result)

@@ -17,7 +17,8 @@ import pytest
 from dnscheck.collect.dnssec import DnssecObs, KeyServer, ResolverView, Signed
 from dnscheck.collect.dnssec_planned import ParentDs, load_ds_file, planned_dnssec, planned_server
 from dnscheck.collect.run import Run
-from dnscheck.dnssec import dnssec_findings, explain_lines
+from dnscheck.dnssec import dnssec_findings
+from dnscheck.dnssec_explain import explain_lines
 from dnscheck.errors import ConfigError
 from dnscheck.models import Answered, Finding, Observations, Record, Undetermined
 from dnscheck.ttl import ttls_of
