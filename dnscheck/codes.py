@@ -269,7 +269,7 @@ CODES: dict[str, Code] = {
             Topic.DNS,
             N_("DNSSEC was not checked (a zone file without --parent-ds, or the parent did not answer)."),
             also=(W,),
-            why_also="warning when the parent's servers were asked for the DS and none answered",
+            why_also=N_("warning when the parent's servers were asked for the DS and none answered"),
         ),
         Code(
             "DNSSEC_MX_MICROSOFT",

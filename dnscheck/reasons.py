@@ -38,6 +38,7 @@ SHAPES: tuple[str, ...] = (
     N_("{host} has no address"),
     N_("the zone has no parent to ask"),
     N_("parent zone servers not found: {detail}"),
+    N_("with CD set: {detail}"),
     N_("no NS records"),
     # HTTPS: the MTA-STS policy and the tenant check (dnscheck/collect/web.py, mtasts.py, tenant.py)
     N_("HTTP {status} (senders need 200 and follow no redirect)"),
@@ -113,6 +114,12 @@ ERRORS: tuple[str, ...] = (
     N_("Name one with --resolver, e.g. --resolver 9.9.9.9 or --resolver [2620:fe::fe]:53"),
     N_("--format prometheus needs the prometheus_client package, which is not installed"),
     N_("Install it with: pip install 'dnscheck[prometheus]'"),
+    # --parent-ds FILE (dnscheck/collect/dnssec_planned.py)
+    N_("--parent-ds {path}: cannot read it: {detail}"),
+    N_("--parent-ds {path}: not UTF-8 text"),
+    N_("--parent-ds {path}: {name} {type}: only DS records"),
+    N_("--parent-ds {path}: no DS record in it"),
+    N_("--parent-ds {path}: {detail}"),
     N_("cannot read zone file {path}: {detail}"),
     N_("{path}: larger than {n} MiB; check this zone at its DNS host"),
     N_("{path}:{line}: not UTF-8 text (byte {n})"),

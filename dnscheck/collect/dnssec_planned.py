@@ -139,5 +139,5 @@ async def _live_ds(run: Run, parent: ParentDs, apex: str, deadline: float) -> tu
     )
     if not addrs:
         why = lookup.reason if isinstance(lookup, Undetermined) else "no NS records"
-        return (Undetermined(apex, "DS", f"the parent zone's servers were not found: {why}"),)
+        return (Undetermined(apex, "DS", f"parent zone servers not found: {why}"),)
     return tuple(await asyncio.gather(*(ask_signed(run, a, apex, "DS", deadline) for _, a in addrs)))

@@ -45,6 +45,8 @@ _TECHNICAL_WORDS = """
     messages ticket six information minimum message version argument options prog MTA STS enforce testing GUID
     HTTPS HTTP organisations docs security id url mx max_age plain text well known service AADSTS90002
     invalid_tenant cloud_instance_name document NameSpaceType Managed Federated Unknown
+    DS DNSKEY RRSIG DANE SMTP EDE ECDSAP256SHA256 RSASHA1 SHA parent validation signature multi live
+    Disable DnssecForVerifiedDomain
 """
 TECHNICAL = set(_TECHNICAL_WORDS.split())
 _OK = {w.lower() for w in TECHNICAL}
