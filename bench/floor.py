@@ -8,9 +8,10 @@ dns.asyncquery.udp_with_fallback for direct questions), the same concurrency in 
 per-server limit, no classification, no result objects: one short line per domain on stdout. It mirrors
 dnscheck/collect/plan.py and collect/authoritative.py:
 
-- wave 1: MX, NS, TXT, A, AAAA of the domain, `_mta-sts.<domain>` TXT and the 10 Microsoft 365 names, all at
+- wave 1: MX, NS, TXT, A, AAAA of the domain, `_mta-sts.<domain>` TXT and the 12 Microsoft 365 names, all at
   once; a CNAME-typed name whose CNAME does not point at Microsoft is followed (up to 8 hops);
-- wave 2: the CNAME of every MX host that is not Microsoft's;
+- wave 2: the A (then AAAA when the name exists without an A) of every MX host that is not Microsoft's, whose
+  answer also carries the host's CNAME chain; an address found is kept for the run, like dnscheck's run cache;
 - `--mode auto`, unless the domain is NXDOMAIN: the parent zone's NS and its servers' A/AAAA through the
   resolver (once per parent zone and run), the referral from each parent server, the A/AAAA of name server
   hosts without glue (once per host and run), then SOA, NS (zone), MX and TXT from every delegated server
@@ -45,6 +46,8 @@ NAMES = (
     ("enterpriseregistration", "CNAME"),
     ("enterpriseenrollment", "CNAME"),
     ("msoid", "CNAME"),
+    ("_autodiscover._tcp", "SRV"),
+    ("autodiscover.service", "CNAME"),
 )
 MICROSOFT = (
     "outlook.com",
@@ -81,6 +84,8 @@ class Floor:
         # Once per run, as dnscheck's run cache: a parent zone's servers, a name server host's addresses.
         self.parents: dict[str, asyncio.Future[list[str]]] = {}
         self.hosts: dict[str, asyncio.Future[list[str]]] = {}
+        # Once per run while it has an address, as dnscheck's: an MX host's A (then AAAA).
+        self.mx_hosts: dict[str, asyncio.Future[bool]] = {}
 
     async def ask(self, name: str, rdtype: str) -> tuple[dns.message.Message | None, bool]:
         """(response, nxdomain) through the resolver."""
@@ -135,11 +140,27 @@ class Floor:
                 for rd in rrset
             }
         )
-        wave2 = [self.chain(h, "CNAME") for h in hosts if h and not microsoft(h)]
+        wave2 = [self.mx_address(h) for h in hosts if h and not microsoft(h)]
         if mode != "resolver" and not nx and ns is not None:
             wave2.append(self.probe(domain, ns, everything=mode == "authoritative"))
         await asyncio.gather(*wave2)
         return domain
+
+    async def mx_address(self, host: str) -> None:
+        known = self.mx_hosts.get(host)
+        if known is None or (known.done() and not known.result()):
+            known = self.mx_hosts[host] = asyncio.ensure_future(self.mx_address_lookup(host))
+        await asyncio.shield(known)
+
+    async def mx_address_lookup(self, host: str) -> bool:
+        """A, and AAAA only when the name exists without an A: whether the host has an address."""
+        for rdtype in ("A", "AAAA"):
+            response, _ = await self.ask(host, rdtype)
+            if response is None:
+                return False
+            if any(rrset.rdtype == dns.rdatatype.from_text(rdtype) for rrset in response.answer):
+                return True
+        return False
 
     async def parent_servers(self, parent: str) -> list[str]:
         pns, _ = await self.ask(parent, "NS")

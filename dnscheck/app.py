@@ -33,13 +33,20 @@ def build_source(
         from dnscheck.normalise import Target, normalise
 
         first = next((t.domain for x in domains if isinstance(t := normalise(x), Target)), ".")
-        source = ZoneFileSource(load_zone(zone_file, first), zone_file)
+        # A zone file is checked offline, unless the user named a resolver: then the MX hosts outside the zone
+        # are followed through it (does the mail path lead somewhere?).
+        outside = _resolver_source(dns) if dns.resolvers else None
+        source = ZoneFileSource(load_zone(zone_file, first), zone_file, outside)
         if parent_ds:
             from dnscheck.collect.dnssec_planned import parent_ds_option
 
-            live = build_source(dns, None) if parent_ds == "live" else None
+            live = _resolver_source(dns) if parent_ds == "live" else None
             source.parent_ds = parent_ds_option(parent_ds, live)
         return source
+    return _resolver_source(dns)
+
+
+def _resolver_source(dns: DnsSettings) -> Source:
     from dnscheck.collect.resolver import ResolverSource, ServerLimit, make_resolver, parse_server
 
     servers = [parse_server(r) for r in dns.resolvers]

@@ -72,6 +72,25 @@ MESSAGES: dict[str, Message] = {
             "removing the domain."
         ),
     ),
+    "MX_TARGET_MISSING": Message(
+        N_("MX {value}: {host} has no address ({why}); mail cannot be delivered there."),
+        N_("Give {host} an A/AAAA record, or point the MX at a host that receives mail."),
+    ),
+    "MX_RELATIVE_TYPO": Message(
+        N_(
+            "MX {value} is {intended} with the domain appended: the record was written without its trailing dot, "
+            "so mail goes to a name that does not exist."
+        ),
+        N_("Write the MX target with a trailing dot ({intended}.), or point it at the new mail provider."),
+    ),
+    "CNAME_RELATIVE_TYPO": Message(
+        N_("{name} {type} {value} is {intended} with the domain appended (missing trailing dot)."),
+        N_("Delete the record, or write its target with a trailing dot ({intended}.)."),
+    ),
+    "M365_PARTNER_MANAGED": Message(
+        N_("{value} names the tenant {tenant}, which {partner} manages for the customer."),
+        N_("Cancel the Microsoft 365 subscription with {partner}, not in the Microsoft 365 admin center."),
+    ),
     "MX_NONE": Message(N_("{domain} has no MX record and no address: it cannot receive mail."), _NO_MX_FIX),
     "MX_NONE_IMPLICIT": Message(
         N_("{domain} has no MX record; senders fall back to its address {address}."), _NO_MX_FIX
@@ -179,8 +198,13 @@ MESSAGES: dict[str, Message] = {
         N_("Check {registered} too if it was also added to Microsoft 365."),
     ),
     "OUT_OF_ZONE": Message(
-        N_("{name} lies outside the zone file and was not looked up."),
-        N_("Check it live once the zone is published."),
+        N_(
+            "MX host {name} lies outside the zone file and was not looked up: whether mail can be delivered "
+            "there is unknown, so the check does not say safe."
+        ),
+        N_(
+            "Give --resolver to follow it through that resolver, or check the domain live once the zone is published."
+        ),
     ),
     # --- MTA-STS (RFC 8461) ---
     "MTA_STS_M365": Message(
@@ -391,6 +415,11 @@ MESSAGES: dict[str, Message] = {
     ),
     "LOOKUP_FAILED.no_ns": Message(
         N_("No NS records found for the zone holding {domain}."), N_("Check the delegation at the registrar.")
+    ),
+    "LOOKUP_FAILED.mx_address": Message(
+        N_(
+            "Address lookup for MX host {host} failed: {reason}. Whether mail can be delivered there is unknown."
+        )
     ),
     "LOOKUP_FAILED.mx_ip": Message(
         N_(

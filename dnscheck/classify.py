@@ -14,7 +14,15 @@ from typing import Any
 
 from dnscheck.codes import finding
 from dnscheck.delegation import classify_delegation
-from dnscheck.fingerprints import FINGERPRINTS, Fingerprint, match_gateway, match_host, match_spf, match_text
+from dnscheck.fingerprints import (
+    FINGERPRINTS,
+    Fingerprint,
+    match_gateway,
+    match_host,
+    match_spf,
+    match_text,
+)
+from dnscheck.mailpath import mail_path_findings, relative_typo
 from dnscheck.models import (
     Answered,
     Chain,
@@ -27,6 +35,7 @@ from dnscheck.models import (
     Undetermined,
 )
 from dnscheck.mtasts import classify_mta_sts
+from dnscheck.partners import match_partner
 
 Hit = Callable[..., None]
 
@@ -61,10 +70,11 @@ def classify(obs: Observations, registered_domain: str) -> Classification:
         findings.append(finding("DOMAIN_NXDOMAIN", domain=obs.domain))
     else:
         _mx(obs, findings, hit)
+        findings += mail_path_findings(obs)
         _ns(obs, findings, hit)
         _txt(obs, findings, hit)
-        for chain in obs.names:
-            _leftover(chain, findings, hit)
+        _leftovers(obs, findings, hit)
+        findings += _partner(obs)
         _mta_sts(obs, findings, m365)
         if obs.delegation is not None:
             d = classify_delegation(obs.delegation, obs.mx, obs.delegation.required, obs.ns)
@@ -209,7 +219,12 @@ def _txt(obs: Observations, findings: list[Finding], hit: Hit) -> None:
             hit(fp, rec, "text")
 
 
-def _leftover(chain: Chain, findings: list[Finding], hit: Hit) -> None:
+def _leftovers(obs: Observations, findings: list[Finding], hit: Hit) -> None:
+    for chain in obs.names:
+        _leftover(chain, findings, hit, obs.zone or obs.domain)
+
+
+def _leftover(chain: Chain, findings: list[Finding], hit: Hit, origin: str) -> None:
     if chain.failure:
         failed = next((lk for lk in chain.lookups if isinstance(lk, Undetermined)), None)
         findings.append(
@@ -231,6 +246,31 @@ def _leftover(chain: Chain, findings: list[Finding], hit: Hit) -> None:
         )
         if fp:
             hit(fp, rec, "name", name=rec.name, type=rec.type, value=rec.value)
+        elif intended := relative_typo(rec.target, origin, chain.kind):
+            findings.append(
+                finding(
+                    "CNAME_RELATIVE_TYPO",
+                    record=rec,
+                    name=rec.name,
+                    type=rec.type,
+                    value=rec.value,
+                    intended=intended,
+                )
+            )
+
+
+def _partner(obs: Observations) -> list[Finding]:
+    """One info finding when a TXT value or a leftover CNAME names a partner-managed tenant (GoDaddy)."""
+    txt = obs.txt.records if isinstance(obs.txt, Answered) else ()
+    candidates = [(r, r.value) for r in txt if r.type == "TXT"]
+    candidates += [(r, r.target) for c in obs.names for r in c.records if r.type == "CNAME" and r.target]
+    for rec, value in candidates:
+        hit = match_partner(value or "")
+        if hit:
+            return [
+                finding("M365_PARTNER_MANAGED", record=rec, value=rec.value, partner=hit[0], tenant=hit[1])
+            ]
+    return []
 
 
 def _other_kind(kind: str, target: str) -> Fingerprint | None:

@@ -98,6 +98,28 @@ CODES: dict[str, Code] = {
             N_("The MX points at a mail-security gateway that may relay into Microsoft 365."),
         ),
         Code(
+            "MX_TARGET_MISSING",
+            B,
+            Topic.MAIL,
+            N_("An MX host has no address (NXDOMAIN or no A/AAAA): mail for it has nowhere to go."),
+            also=(W,),
+            why_also=N_("warning when other MX hosts of the domain still have an address"),
+        ),
+        Code(
+            "MX_RELATIVE_TYPO",
+            B,
+            Topic.MAIL,
+            N_(
+                "An MX host is a Microsoft 365 or gateway name with the domain appended (missing trailing dot)."
+            ),
+        ),
+        Code(
+            "CNAME_RELATIVE_TYPO",
+            W,
+            Topic.LEFTOVER,
+            N_("A Microsoft 365 CNAME or SRV target has the domain appended (missing trailing dot)."),
+        ),
+        Code(
             "MX_NONE",
             W,
             Topic.MAIL,
@@ -187,6 +209,12 @@ CODES: dict[str, Code] = {
             N_("The domain publishes a null MX (RFC 7505): it receives no mail on purpose."),
         ),
         Code(
+            "M365_PARTNER_MANAGED",
+            INFO,
+            Topic.TENANT,
+            N_("The records name a tenant that a partner (e.g. GoDaddy) manages: cancel there."),
+        ),
+        Code(
             "SUBDOMAIN_INPUT",
             INFO,
             Topic.INPUT,
@@ -205,7 +233,7 @@ CODES: dict[str, Code] = {
             "OUT_OF_ZONE",
             INFO,
             Topic.INPUT,
-            N_("A name outside the zone file (--zone-file) was not looked up."),
+            N_("An MX host outside the zone file (--zone-file) was not looked up: never safe without it."),
         ),
         Code(
             "MTA_STS_NOT_FETCHED",

@@ -116,7 +116,9 @@ FINGERPRINTS: tuple[Fingerprint, ...] = (
         "mx-verify",
         "mx",
         "host",
-        ("msv1.invalid",),
+        # msv1.invalid.outlook.com: the older long form, seen as the only MX of a published BIND file
+        # (suhaibchaudhry/dns-zones previous_records/andersoncanyon.net).
+        ("msv1.invalid", "msv1.invalid.outlook.com"),
         None,
         "domain verification",
         "VERIFY_MX_M365",
@@ -375,6 +377,10 @@ M365_NAMES: tuple[tuple[str, Kind, str], ...] = (
     ("enterpriseregistration", "mdm", "CNAME"),
     ("enterpriseenrollment", "mdm", "CNAME"),
     ("msoid", "msoid", "CNAME"),
+    # Autodiscover located by SRV (Outlook asks _autodiscover._tcp before giving up, per [MS-OXDSCLI]) and the
+    # hybrid federation name autodiscover.service.<domain> (Microsoft Learn, Exchange federation DNS records).
+    ("_autodiscover._tcp", "autodiscover", "SRV"),
+    ("autodiscover.service", "autodiscover", "CNAME"),
 )
 
 # Mail-security gateways that commonly sit in front of Exchange Online. An MX here is not proof of Microsoft 365,
@@ -399,6 +405,10 @@ GATEWAYS: tuple[Fingerprint, ...] = tuple(
         ("securence", ("securence.com",)),
         ("codetwo", ("codetwo.online",)),
         ("exclaimer", ("exclaimer.net",)),
+        # Cloudflare Email Security (formerly Area 1) inline in front of Office 365: mailstream-*.mxrecord.io/.mx
+        # (cloudflare/cloudflare-docs content/email-security/deployment/inline/setup/
+        # deployment-configuration-guide-office-365-mx.md).
+        ("cloudflare-email-security", ("mxrecord.io", "mxrecord.mx")),
     )
 )
 
@@ -407,13 +417,13 @@ def _host_matches(host: str, suffix: str) -> bool:
     return host == suffix or host.endswith("." + suffix)
 
 
-def _clean(host: str) -> str:
+def clean_host(host: str) -> str:
     return host.rstrip(".").lower()
 
 
 def match_host(kind: Kind, host: str, table: tuple[Fingerprint, ...] = FINGERPRINTS) -> Fingerprint | None:
     """The first fingerprint of `kind` whose suffix covers `host`, or None."""
-    host = _clean(host)
+    host = clean_host(host)
     for fp in table:
         if fp.kind == kind and fp.match == "host" and any(_host_matches(host, s) for s in fp.patterns):
             return fp
@@ -427,14 +437,16 @@ def match_gateway(host: str) -> Fingerprint | None:
 def spf_targets(txt: str) -> list[str]:
     """The include:/redirect= domains of an SPF record, or [] when the string is not SPF."""
     terms = txt.split()
-    if not terms or terms[0].lower() != "v=spf1":
+    # Sender ID records (RFC 4406, "spf2.0/pra ...") use the same include:/redirect= terms; published next to SPF
+    # with Microsoft's include (e.g. an audit of rollingstone.com's TXT set), they authorise Exchange Online too.
+    if not terms or not (terms[0].lower() == "v=spf1" or terms[0].lower().startswith("spf2.0/")):
         return []
     out = []
     for term in terms[1:]:
         low = term.lower().lstrip("+-~?")
         for prefix in ("include:", "redirect="):
             if low.startswith(prefix):
-                out.append(_clean(low[len(prefix) :]))
+                out.append(clean_host(low[len(prefix) :]))
     return out
 
 

@@ -272,6 +272,8 @@ class Observations:
     mx_hosts: tuple[Chain, ...] = ()
     names: tuple[Chain, ...] = ()  # the other names Microsoft 365 uses (autodiscover, DKIM, SIP, ...)
     skipped: tuple[str, ...] = ()  # names a zone file cannot answer for (outside its origin)
+    # The A (then AAAA) lookups of each MX host that is neither Microsoft's nor outside a zone file.
+    mx_addresses: tuple[tuple[str, tuple[Lookup, ...]], ...] = ()
     delegation: Delegation | None = None  # what the parent and each authoritative server said, when probed
     mta_sts: MtaSts | None = None  # the _mta-sts TXT lookup and the policy, when the domain publishes one
     dnssec: DnssecObs | None = None  # DS at the parent, keys and signatures per server (collect/dnssec.py)

@@ -51,6 +51,11 @@ import dns.rrset
 
 LOCALHOST = "127.0.0.1"
 
+# The new mail provider most test domains point their MX at. Its hosts have addresses: a check follows an MX to
+# its address, and a host without one is a mail path that leads nowhere (MX_TARGET_MISSING).
+NEW_MAIL_ZONE = "newmail.example"
+NEW_MAIL: dict[str, list[str]] = {"mx1.newmail.example": ["A 192.0.2.25"], "mx2.newmail.example": ["A 192.0.2.26"]}
+
 
 # --------------------------------------------------------------------------------------------- what to answer
 

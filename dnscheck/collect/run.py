@@ -8,7 +8,7 @@
 - Admission: a domain starts (and its clock starts) only when the busiest server's queue can be served well
   within the timeout, so that a fleet never starts more work than its servers can answer in time.
 - Caches of facts shared by many domains: the servers of a parent zone (com, org...), the addresses of a name
-  server host. Never answers about a domain itself.
+  server host or of an MX host. Never answers about a domain itself.
 
 Semaphores belong to the event loop they are first used in: a `Run` is made for one loop (one `asyncio.run`).
 """
@@ -20,6 +20,8 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, Generic, TypeVar
+
+from dnscheck.models import Answered, Lookup
 
 PER_SERVER = 200  # default most queries in flight to any one resolver address (--per-server)
 AUTHORITATIVE_PER_SERVER = 20  # to one authoritative server address, across all domains checked at once
@@ -106,22 +108,36 @@ class RunCache(Generic[T]):
 
     MAX_AGE = 300.0
 
-    def __init__(self) -> None:
+    def __init__(self, keep: Callable[[T], bool] | None = None) -> None:
         self._known: dict[str, tuple[float, asyncio.Future[T]]] = {}
+        self._keep = keep  # whether a finished value may be reused (default: a non-empty one)
 
     async def get(self, key: str, make: Callable[[], Awaitable[T]]) -> T:
         now = time.monotonic()
         entry = self._known.get(key)
-        if entry is None or now - entry[0] > self.MAX_AGE or (entry[1].done() and not _kept(entry[1])):
+        if (
+            entry is None
+            or now - entry[0] > self.MAX_AGE
+            or (entry[1].done() and not _kept(entry[1], self._keep))
+        ):
             entry = self._known[key] = (now, asyncio.ensure_future(make()))
         return await asyncio.shield(entry[1])
 
 
-def _kept(done: asyncio.Future[Any]) -> bool:
+def _kept(done: asyncio.Future[Any], keep: Callable[[Any], bool] | None = None) -> bool:
     if done.cancelled() or done.exception() is not None:
         return False
     value = done.result()
+    if keep is not None:
+        return keep(value)
     return bool(value[2] if isinstance(value, tuple) else value)
+
+
+def has_address(lookups: tuple[Lookup, ...]) -> bool:
+    """Whether address lookups found an A or AAAA record."""
+    return any(
+        isinstance(lk, Answered) and any(r.type in ("A", "AAAA") for r in lk.records) for lk in lookups
+    )
 
 
 class Run:
@@ -132,6 +148,8 @@ class Run:
         self._limits = [self.authoritative, *also]
         self.parents: RunCache[Any] = RunCache()
         self.hosts: RunCache[list[str]] = RunCache()
+        # MX host addresses, kept only when found: a failure or an empty answer is asked again for the next domain
+        self.mx_addresses: RunCache[tuple[Lookup, ...]] = RunCache(keep=has_address)
         self.active = 0  # domains in flight
         self.window = START_DOMAINS  # how many may be
 

@@ -21,6 +21,7 @@ import dns.tokenizer
 import dns.zone
 import dns.zonefile
 
+from dnscheck.collect import Source
 from dnscheck.collect.resolver import records_of
 from dnscheck.errors import ZoneFileError
 from dnscheck.files import read_regular
@@ -137,11 +138,15 @@ def _true_line(text: str, path: str, origin: str | None, msg: str) -> str:
 
 
 class ZoneFileSource:
-    def __init__(self, zone: dns.zone.Zone, path: str) -> None:
+    """`outside`: a resolver the check may ask for the MX hosts outside the zone (only when the user named one
+    with --resolver); without it they are not followed."""
+
+    def __init__(self, zone: dns.zone.Zone, path: str, outside: Source | None = None) -> None:
         assert zone.origin is not None
         self._zone = zone
         self._origin: dns.name.Name = zone.origin
-        self.label = f"zone file {path}"
+        self.outside = outside
+        self.label = f"zone file {path}" + (f" (outside it: {outside.label})" if outside else "")
         self.recursive = False
         self._interior: set[dns.name.Name] | None = None  # empty non-terminals: built on first need
         self._cuts: set[dns.name.Name] | None = None  # delegation points below the apex

@@ -62,6 +62,11 @@ CASES = [
     case("verify-only.com", "warning", {"VERIFY_TXT_M365", "VERIFY_MX_M365"}, None, absent={"MX_M365"}),
     case("no-mail.org", "warning", {"MX_NONE"}, None),
     case("implicit-mx.org", "warning", {"MX_NONE_IMPLICIT"}, None),
+    # Mail paths that lead nowhere (issue 9)
+    case("dangling-mx.com", "blocked", {"MX_TARGET_MISSING"}, None),
+    case("half-dangling.com", "warning", {"MX_TARGET_MISSING"}, None),
+    case("trailing-dot.com", "blocked", {"MX_RELATIVE_TYPO", "CNAME_RELATIVE_TYPO"}, None,
+         absent={"MX_M365", "DKIM_M365"}),
     # Safe
     case("clean.org", "safe", set(), None, absent=M365_CODES),
     case("null-mx.org", "safe", {"MX_NULL"}, None, absent={"MX_NONE"}),
@@ -333,3 +338,38 @@ def test_blocking_findings_lead_the_table_and_the_json(dnscheck) -> None:
     row = next(line for line in table.stdout.splitlines() if line.startswith("contoso.com"))
     first = row.split("blocked", 1)[1].split()[1].rstrip(",")
     assert first in ("MX_M365", "NS_M365", "NS_PARENT_M365"), row
+
+
+# --------------------------------------------------------------------- zone-file mode: MX hosts outside the zone
+
+
+def _planned(tmp_path, *mx: str) -> str:
+    path = tmp_path / "planned.zone"
+    lines = ["$ORIGIN planned-move.com.", "$TTL 300",
+             "@ SOA ns1.newdns.net. hostmaster.newdns.net. 1 3600 600 86400 300", "@ NS ns1.newdns.net."]
+    path.write_text("\n".join([*lines, *(f"@ MX {m}" for m in mx)]) + "\n")
+    return str(path)
+
+
+@pytest.mark.parametrize(("mx", "verdict", "codes"), [
+    (["10 mx1.newmail.net."], "safe", set()),
+    (["10 mx9.newmail.net."], "blocked", {("MX_TARGET_MISSING", "blocked")}),
+    (["10 mx1.newmail.net.", "20 mx9.newmail.net."], "warning", {("MX_TARGET_MISSING", "warning")}),
+    (["0 planned-move-com.mail.protection.outlook.com"], "blocked", {("MX_RELATIVE_TYPO", "blocked")}),
+])
+def test_zone_file_follows_outside_mx_hosts_through_the_named_resolver(dnscheck, tmp_path, mx, verdict,
+                                                                        codes) -> None:
+    run = dnscheck("check", "planned-move.com", "--zone-file", _planned(tmp_path, *mx), "-f", "json")
+    (result,) = validate_output(run.stdout, "json")
+    assert (result["verdict"], {(f["code"], f["severity"]) for f in result["findings"]}) == (verdict, codes), run
+
+
+@pytest.mark.parametrize(("mx", "verdict", "codes"), [
+    (["10 mx1.newmail.net."], "unknown", {("OUT_OF_ZONE", "info")}),  # not followed: never safe
+    (["0 planned-move-com.mail.protection.outlook.com"], "blocked", {("MX_RELATIVE_TYPO", "blocked")}),
+])
+def test_zone_file_offline_never_claims_safe_on_an_mx_it_did_not_follow(dnscheck_offline, tmp_path, mx, verdict,
+                                                                         codes) -> None:
+    run = dnscheck_offline("check", "planned-move.com", "--zone-file", _planned(tmp_path, *mx), "-f", "json")
+    (result,) = validate_output(run.stdout, "json")
+    assert (result["verdict"], {(f["code"], f["severity"]) for f in result["findings"]}) == (verdict, codes), run

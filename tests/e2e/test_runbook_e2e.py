@@ -45,6 +45,17 @@ def test_a_planned_zone_never_completes_a_step(dnscheck_offline) -> None:
     assert json.loads(run.stdout)["steps"][3]["forced"] == ["update-mx (planned)", "change-ns (planned)"]
 
 
+def test_zone_file_with_mx_hosts_outside_it_is_not_done_offline(dnscheck_offline, tmp_path: Path) -> None:
+    """The MX hosts are a mail provider's, outside the file: offline they cannot be followed, so never safe."""
+    text = (FIXTURES / "planned.zone").read_text()
+    text = text.replace("MX    10 mx1\n", "MX    10 mx1.newmail.net.\n").replace("MX    20 mx2\n", "MX    20 mx2.newmail.net.\n")
+    path = tmp_path / "planned-elsewhere.zone"
+    path.write_text(text)
+    run = dnscheck_offline("runbook", "contoso.com", "--zone-file", str(path), *FACTS, *ALL_ACKS, "-f", "json")
+    assert run.rc == 3, run
+    assert steps(run)["update-mx"] != "done"
+
+
 def test_corrupt_state_is_exit_64_and_untouched(dnscheck_offline, tmp_path: Path) -> None:
     state = tmp_path / "cancel.json"
     state.write_text('{"schema": "something-else"}')

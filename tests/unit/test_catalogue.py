@@ -62,3 +62,23 @@ def test_lookup_failed_belongs_to_the_step_of_its_record() -> None:
     crashed = finding("LOOKUP_FAILED", severity=Severity.UNKNOWN)
     assert [topic_of(f) for f in (mx, ns, txt, crashed)] == [Topic.MAIL, Topic.DNS, Topic.LEFTOVER, Topic.MAIL]
     assert all(topic_of(finding(c)) is not Topic.RECORD for c in CODES if c != "LOOKUP_FAILED")
+
+
+def test_the_json_schema_lists_every_code() -> None:
+    import json
+
+    schema = json.loads((README.parent / "dnscheck" / "schema" / "result.schema.json").read_text())
+    found: list[list[str]] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("code"), dict) and "enum" in node["code"]:
+                found.append(node["code"]["enum"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(schema)
+    assert found and all(sorted(codes) == sorted(CODES) for codes in found)

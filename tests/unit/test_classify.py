@@ -7,6 +7,7 @@ test_properties.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
@@ -447,10 +448,85 @@ def test_subdomain_input() -> None:
 
 
 def test_out_of_zone() -> None:
+    """An MX host outside a zone file, not followed: only information, but never `safe` (issue 9)."""
     verdict, codes, _ = run(
         observe(mx=mx("mx.elsewhere.example"), mx_hosts=(), skipped=("mx.elsewhere.example",))
     )
-    assert codes == {"OUT_OF_ZONE"} and verdict is Verdict.SAFE
+    assert codes == {"OUT_OF_ZONE"} and verdict is Verdict.UNKNOWN
+
+
+def test_out_of_zone_with_a_warning_stays_a_warning() -> None:
+    obs = observe(
+        mx=mx("mx.elsewhere.example"),
+        mx_hosts=(),
+        skipped=("mx.elsewhere.example",),
+        txt=txt("v=spf1 include:spf.protection.outlook.com -all"),
+    )
+    verdict, codes, _ = run(obs)
+    assert codes == {"OUT_OF_ZONE", "SPF_M365"} and verdict is Verdict.WARNING
+
+
+# ------------------------------------------------------------------------------ mail paths that lead nowhere
+
+
+def _with_addresses(obs: Observations, **by_host: Lookup | tuple[Lookup, ...]) -> Observations:
+    pairs = tuple((h.replace("_", "."), lk if isinstance(lk, tuple) else (lk,)) for h, lk in by_host.items())
+    return dataclasses.replace(obs, mx_addresses=pairs)
+
+
+def _addr(host: str) -> Answered:
+    return ans(host, "A", rec(host, "A", "192.0.2.25"))
+
+
+def test_mx_target_missing_everywhere_is_blocked() -> None:
+    obs = _with_addresses(observe(), mx1_newmail_example=ans(NEW_MX, "A", rcode="NXDOMAIN", zone="newmail.example"))
+    verdict, codes, c = run(obs)
+    assert codes == {"MX_TARGET_MISSING"} and verdict is Verdict.BLOCKED
+    assert dict(by_code(c, "MX_TARGET_MISSING")[0].args)["why"] == "NXDOMAIN"
+
+
+def test_mx_target_missing_on_one_of_two_is_a_warning() -> None:
+    obs = _with_addresses(
+        observe(mx=mx(NEW_MX, "mx2.newmail.example")),
+        mx1_newmail_example=(ans(NEW_MX, "A"), ans(NEW_MX, "AAAA")),
+        mx2_newmail_example=_addr("mx2.newmail.example"),
+    )
+    verdict, codes, c = run(obs)
+    assert codes == {"MX_TARGET_MISSING"} and verdict is Verdict.WARNING
+    (f,) = by_code(c, "MX_TARGET_MISSING")
+    assert f.severity is Severity.WARNING and dict(f.args)["why"] == "no A/AAAA"
+
+
+def test_mx_address_lookup_failed_is_unknown_never_safe() -> None:
+    obs = _with_addresses(observe(), mx1_newmail_example=und(NEW_MX, "A"))
+    verdict, codes, _ = run(obs)
+    assert codes == {"LOOKUP_FAILED"} and verdict is Verdict.UNKNOWN
+
+
+def test_mx_host_with_an_address_is_safe() -> None:
+    verdict, codes, _ = run(_with_addresses(observe(), mx1_newmail_example=_addr(NEW_MX)))
+    assert codes == set() and verdict is Verdict.SAFE
+
+
+def test_mx_relative_typo() -> None:
+    typo = f"{M365_MX}.{D}"
+    obs = _with_addresses(observe(mx=mx(typo)), **{typo.replace(".", "_"): ans(typo, "A", rcode="NXDOMAIN", zone=D)})
+    verdict, codes, c = run(obs)
+    assert codes == {"MX_RELATIVE_TYPO"} and verdict is Verdict.BLOCKED
+    assert dict(by_code(c, "MX_RELATIVE_TYPO")[0].args)["intended"] == M365_MX
+
+
+def test_cname_relative_typo() -> None:
+    obs = observe(names_=names(autodiscover=cname("autodiscover", f"autodiscover.outlook.com.{D}")))
+    verdict, codes, _ = run(obs)
+    assert codes == {"CNAME_RELATIVE_TYPO"} and verdict is Verdict.WARNING
+
+
+def test_m365_partner_managed() -> None:
+    obs = observe(txt=txt("NETORGFT1234567.onmicrosoft.com"))
+    verdict, codes, c = run(obs)
+    assert codes == {"M365_PARTNER_MANAGED"} and verdict is Verdict.SAFE
+    assert dict(by_code(c, "M365_PARTNER_MANAGED")[0].args)["partner"] == "GoDaddy"
 
 
 def test_domain_nxdomain() -> None:
@@ -758,6 +834,7 @@ def test_cache_pending() -> None:
             (D, "A"): ans(D, "A"),
             (D, "AAAA"): ans(D, "AAAA"),
             (NEW_MX, "CNAME"): ans(NEW_MX, "CNAME"),
+            (NEW_MX, "A"): ans(NEW_MX, "A", rec(NEW_MX, "A", "192.0.2.25")),
         }
     )
     target = Target(D, D, D)

@@ -298,7 +298,8 @@ def ran() -> Iterator[Ran]:
         for owner, lines in sc.records.items():
             records.setdefault(owner, []).extend(x for x in lines if x not in records.get(owner, []))
         faults.update(sc.faults)
-    data = Data(records, zones=tuple(SCENARIOS), faults=faults)
+    records.update(fs.NEW_MAIL)
+    data = Data(records, zones=(*SCENARIOS, fs.NEW_MAIL_ZONE), faults=faults)
 
     async def one(domain: str, sem: asyncio.Semaphore) -> tuple[str, Result, float]:
         t = normalise(domain)
@@ -498,12 +499,12 @@ def test_cli_batch_with_dead_and_dripping_domains_finishes_in_bounded_time(
     # the CPU with the check): the bounds below are relative to it.
     timeout = 1.5
     live = [f"live{i}.com" for i in range(8)]
-    records: dict[str, list[str]] = {}
+    records: dict[str, list[str]] = dict(fs.NEW_MAIL)
     for d in live:
         records.update(healthy(d))
     data = Data(
         records,
-        zones=(*live, "dead.com", "drip.com"),
+        zones=(*live, "dead.com", "drip.com", fs.NEW_MAIL_ZONE),
         faults={("dead.com", "*"): fs.never, ("drip.com", "*"): fs.drip(0.2)},
     )
     inp = tmp_path / "domains.txt"  # type: ignore[operator]
@@ -537,7 +538,9 @@ def test_cli_batch_with_dead_and_dripping_domains_finishes_in_bounded_time(
 
 @needs_cli
 def test_cli_hostile_txt_table_with_explain(startup: float) -> None:
-    data = Data(healthy("hostile-txt.com", txt=(HOSTILE_TXT,)), zones=("hostile-txt.com",))
+    data = Data(
+        {**healthy("hostile-txt.com", txt=(HOSTILE_TXT,)), **fs.NEW_MAIL}, zones=("hostile-txt.com", fs.NEW_MAIL_ZONE)
+    )
     with FakeServer(data) as srv:
         p, _ = _run(
             [

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from dnscheck.cli import cli
 from dnscheck.formats import FORMATS
-from tests.fakeserver import Data, FakeServer, no_offsite_packets
+from tests.fakeserver import NEW_MAIL, NEW_MAIL_ZONE, Data, FakeServer, no_offsite_packets
 from tests.schema import validate_output
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,7 +60,7 @@ CORPUS: list[tuple[bytes, str | None, str]] = [
 
 
 def _records() -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
+    out: dict[str, list[str]] = dict(NEW_MAIL)
     for d in [*GOOD, "xn--pple-43d.com"]:
         out[d] = ["MX 10 mx1.newmail.example.", "NS ns1.newdns.example.", "NS ns2.newdns.example."]
     out[M365] = ["MX 0 tailspin-com.mail.protection.outlook.com.", "NS ns1.newdns.example."]
@@ -69,7 +69,7 @@ def _records() -> dict[str, list[str]]:
 
 @pytest.fixture(scope="module")
 def resolver() -> Iterator[str]:
-    with FakeServer(Data(_records(), zones=(*GOOD, M365, "xn--pple-43d.com"))) as srv:
+    with FakeServer(Data(_records(), zones=(*GOOD, M365, "xn--pple-43d.com", NEW_MAIL_ZONE))) as srv:
         yield srv.spec
 
 

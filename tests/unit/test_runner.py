@@ -259,6 +259,8 @@ def fake_source(monkeypatch: pytest.MonkeyPatch) -> None:
                 from dnscheck.models import Undetermined
 
                 return Undetermined(name, rdtype, "timed out")
+            if rdtype == "A" and name == "mx.example.net":  # the MX host has an address: mail can flow
+                return Answered(name, rdtype, (Record(name, "A", "192.0.2.25", 300),))
             if rdtype in ("MX", "NS") and name.count(".") == 1:
                 value = "10 mx.example.net" if rdtype == "MX" else "ns1.example.net"
                 return Answered(name, rdtype, (Record(name, rdtype, value, 300, value.split()[-1]),))

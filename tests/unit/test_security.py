@@ -33,7 +33,7 @@ from dnscheck.collect.zonefile import ZoneFileSource, load_zone
 from dnscheck.errors import ConfigError
 from dnscheck.normalise import Target, normalise
 from dnscheck.output import atomic_open
-from tests.fakeserver import Data, FakeServer, no_offsite_packets, recording
+from tests.fakeserver import NEW_MAIL, NEW_MAIL_ZONE, Data, FakeServer, no_offsite_packets, recording
 from tests.schema import validate_output
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -289,6 +289,7 @@ def test_files_are_written_only_through_the_atomic_writers() -> None:
 
 def _zone_of(domain: str) -> dict[str, list[str]]:
     return {
+        **NEW_MAIL,
         domain: [
             "MX 10 mx1.newmail.example.",
             "NS ns1.newdns.example.",
@@ -299,7 +300,7 @@ def _zone_of(domain: str) -> dict[str, list[str]]:
 
 
 def test_a_check_talks_only_to_the_configured_resolver() -> None:
-    data = Data(_zone_of("contoso.com"), zones=("contoso.com",))
+    data = Data(_zone_of("contoso.com"), zones=("contoso.com", NEW_MAIL_ZONE))
     with no_offsite_packets(), FakeServer(data) as srv, recording() as events:
         src = ResolverSource(make_resolver([srv.address], 3))
         r = asyncio.run(check(_target("contoso.com"), src, Options(timeout=3, mode="resolver")))
@@ -357,7 +358,7 @@ def test_probing_the_delegation_only_adds_port_53_of_servers_named_in_dns() -> N
         "a.gtld.test": ["A 127.0.0.98"],
         "ns1.newdns.example": ["A 127.0.0.99"],
     }
-    data = Data(records, zones=("contoso.com", "com", "gtld.test", "newdns.example"))
+    data = Data(records, zones=("contoso.com", "com", "gtld.test", "newdns.example", NEW_MAIL_ZONE))
     with no_offsite_packets(), FakeServer(data) as srv, recording() as events:
         src = ResolverSource(make_resolver([srv.address], 2))
         r = asyncio.run(check(_target("contoso.com"), src, Options(timeout=2, mode="auto")))
@@ -479,8 +480,9 @@ def test_hostile_dns_data_comes_out_verbatim_and_does_nothing(tmp_path: Path, mo
             *(f"TXT {_txt(s)}" for s in HOSTILE),
         ],
         f"autodiscover.{d}": [r"CNAME \$\(id\).example."],
+        "{0.__class__}.pphosted.com": ["A 192.0.2.30"],  # the gateway host exists: a warning, not a dead MX
     }
-    data = Data(records, zones=(d,))
+    data = Data(records, zones=(d, "pphosted.com"))
     with no_offsite_packets(), FakeServer(data) as srv, recording() as events:
         r = CliRunner().invoke(
             cli, ["check", d, "--resolver", srv.spec, "--mode", "resolver", "--explain", "-f", "json"]
