@@ -51,11 +51,8 @@ async def collect(
     sts_txt = bounded(source, f"_mta-sts.{domain}", "TXT", deadline)
     (mx, ns, txt, a, aaaa), names, sts_lookup = await asyncio.gather(apex, others, sts_txt)
 
-    mx_hosts = sorted(
-        {r.target for r in records(mx) if r.type == "MX" and r.target and not _is_m365_mx(r.target)}
-    )
     run = run or Run()
-    asked = {h: _source_for(source, h) for h in mx_hosts}
+    asked = {h: _source_for(source, h) for h in _mx_hosts(mx)}
     followed = [(h, s) for h, s in asked.items() if s is not None]
     # One address query per MX host, shared by the run: its answer also carries the host's CNAME chain, which
     # the resolver followed (a zone file stops at its edge, and the rest is followed where it can be).
@@ -81,6 +78,13 @@ async def collect(
         mta_sts=mta_sts,
         dnssec=dnssec,
         mx_addresses=tuple((h, a) for (h, _), a in zip(followed, addresses, strict=True)),
+    )
+
+
+def _mx_hosts(mx: Lookup) -> list[str]:
+    """The MX hosts to follow: every one but Microsoft's own (those are MX_M365 already)."""
+    return sorted(
+        {r.target for r in records(mx) if r.type == "MX" and r.target and not _is_m365_mx(r.target)}
     )
 
 

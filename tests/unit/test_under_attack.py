@@ -103,8 +103,9 @@ def test_nodata_for_ns_with_an_implausible_soa_is_undetermined(soa_zone: str) ->
             "com": ["NS a.gtld-servers.net."],
             ".": ["NS a.root-servers.net."],
             "unrelated.example": ["NS ns1.unrelated.example."],
+            **fs.NEW_MAIL,
         },
-        zones=("contoso.com", "com", "unrelated.example"),
+        zones=("contoso.com", "com", "unrelated.example", fs.NEW_MAIL_ZONE),
         faults={("contoso.com", "NS"): _nodata_ns_with_soa_of(soa_zone)},
     )
     with no_offsite_packets(), FakeServer(data) as srv:
