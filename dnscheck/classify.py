@@ -296,12 +296,15 @@ def _is_address(host: str) -> bool:
 def _all_records(obs: Observations) -> Iterable[Record]:
     seen: dict[Record, None] = {}
     lookups: list[Lookup] = [obs.mx, obs.ns, obs.txt, obs.a, obs.aaaa]
-    for chain in (*obs.mx_hosts, *obs.names):
+    for chain in obs.names:
         lookups += chain.lookups
     for lk in lookups:
         if isinstance(lk, Answered):
             for r in lk.records:
                 seen.setdefault(r, None)
+    # of an MX host, its CNAME chain: its addresses only say that mail can go there (--explain shows them)
+    for r in (r for chain in obs.mx_hosts for r in chain.records if r.type == "CNAME"):
+        seen.setdefault(r, None)
     return seen
 
 
