@@ -104,7 +104,7 @@ def _host(rec: Record) -> str:
 
 
 def _state(lookups: tuple[Lookup, ...]) -> Undetermined | str | None:
-    """A failed lookup, why the host has no address ("NXDOMAIN", "no A/AAAA"), or None when it has one."""
+    """A failed lookup, why the host has no address ("NXDOMAIN", "NODATA"), or None when it has one."""
     for lk in lookups:
         if isinstance(lk, Undetermined):
             return lk
@@ -112,7 +112,7 @@ def _state(lookups: tuple[Lookup, ...]) -> Undetermined | str | None:
         return None
     if any(isinstance(lk, Answered) and lk.nxdomain for lk in lookups):
         return "NXDOMAIN"
-    return "no A/AAAA"
+    return "NODATA"  # RFC 2308: the name exists, with no A or AAAA
 
 
 def strip_relative(host: str, origin: str) -> str | None:

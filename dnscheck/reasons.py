@@ -27,6 +27,7 @@ SHAPES: tuple[str, ...] = (
     N_("could not find the zone that holds this name"),
     N_("CNAME loop at {name}"),
     N_("CNAME chain longer than {n} hops"),
+    N_("{host} is an alias of {target}, outside the zone file (give --resolver to follow it)"),
     # the authoritative servers (dnscheck/collect/authoritative.py, delegation.py)
     N_("no answer (timed out)"),
     N_("no answer"),

@@ -494,7 +494,7 @@ def test_mx_target_missing_on_one_of_two_is_a_warning() -> None:
     verdict, codes, c = run(obs)
     assert codes == {"MX_TARGET_MISSING"} and verdict is Verdict.WARNING
     (f,) = by_code(c, "MX_TARGET_MISSING")
-    assert f.severity is Severity.WARNING and dict(f.args)["why"] == "no A/AAAA"
+    assert f.severity is Severity.WARNING and dict(f.args)["why"] == "NODATA"
 
 
 def test_mx_address_lookup_failed_is_unknown_never_safe() -> None:
