@@ -111,48 +111,46 @@ def _mx(obs: Observations, findings: list[Finding], hit: Hit) -> None:
     if not mx:
         _no_mx(obs, findings)
     elif len(real) < len(mx):
-        findings.append(
-            finding(
-                "MX_NULL",
-                variant="mixed" if real else None,
-                record=next(r for r in mx if r.target == "."),
-                domain=obs.domain,
-            )
-        )
+        null = next(r for r in mx if r.target == ".")
+        findings.append(finding("MX_NULL", variant="mixed" if real else None, record=null, domain=obs.domain))
     for rec in real:
-        if _is_address(rec.target or ""):
-            findings.append(
-                finding(
-                    "LOOKUP_FAILED", variant="mx_ip", record=rec, severity=Severity.WARNING, value=rec.value
-                )
-            )
-            continue
-        fp = match_host("mx", rec.target or "")
-        if fp:
-            hit(fp, rec, "mx", value=rec.value)
-            continue
-        gw = match_gateway(rec.target or "")
-        if gw:
-            hit(gw, rec, None, value=rec.value)
+        _mx_record(rec, findings, hit)
     for chain in obs.mx_hosts:
-        if chain.failure:
-            findings.append(
-                finding(
-                    "LOOKUP_FAILED",
-                    variant="mx_cname",
-                    severity=Severity.UNKNOWN,
-                    record=Record(chain.name, "CNAME", ""),
-                    host=chain.name,
-                    reason=chain.failure,
-                )
-            )
-        for rec in chain.records:
-            fp = match_host("mx", rec.target or "") if rec.type == "CNAME" else None
-            if fp:
-                code = "MX_CNAME_M365" if fp.code == "MX_M365" else fp.code
-                hit(fp, rec, "mx_cname", code, host=chain.name, target=rec.target)
-    for name in obs.skipped:
-        findings.append(finding("OUT_OF_ZONE", name=name))
+        _mx_host_chain(chain, findings, hit)
+    findings += [finding("OUT_OF_ZONE", name=name) for name in obs.skipped]
+
+
+def _mx_record(rec: Record, findings: list[Finding], hit: Hit) -> None:
+    """One MX record: an IP address (not checkable), a Microsoft host, or a gateway in front of one."""
+    target = rec.target or ""
+    if _is_address(target):
+        findings.append(
+            finding("LOOKUP_FAILED", variant="mx_ip", record=rec, severity=Severity.WARNING, value=rec.value)
+        )
+    elif fp := match_host("mx", target):
+        hit(fp, rec, "mx", value=rec.value)
+    elif gw := match_gateway(target):
+        hit(gw, rec, None, value=rec.value)
+
+
+def _mx_host_chain(chain: Chain, findings: list[Finding], hit: Hit) -> None:
+    """An MX host's CNAME chain: broken (unknown), or leading to a Microsoft host."""
+    if chain.failure:
+        record = Record(chain.name, "CNAME", "")
+        f = finding(
+            "LOOKUP_FAILED",
+            variant="mx_cname",
+            severity=Severity.UNKNOWN,
+            record=record,
+            host=chain.name,
+            reason=chain.failure,
+        )
+        findings.append(f)
+    for rec in chain.records:
+        fp = match_host("mx", rec.target or "") if rec.type == "CNAME" else None
+        if fp:
+            code = "MX_CNAME_M365" if fp.code == "MX_M365" else fp.code
+            hit(fp, rec, "mx_cname", code, host=chain.name, target=rec.target)
 
 
 def _no_mx(obs: Observations, findings: list[Finding]) -> None:
