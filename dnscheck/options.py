@@ -15,6 +15,7 @@ import click
 
 from dnscheck.i18n import N_, _
 from dnscheck.settings import DnsSettings, Mode
+from dnscheck.shard import Shard
 
 
 class Seconds(click.FloatRange):
@@ -119,3 +120,27 @@ def parse_timestamp(value: str | None) -> datetime | None:
 def timestamp(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
     """A click callback for --changed-at and the like."""
     return parse_timestamp(value)
+
+
+def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> Shard | None:
+    if value is None:
+        return None
+    try:
+        return Shard.parse(value)
+    except ValueError:
+        raise click.BadParameter(
+            _("{value} is not K/N with 1 <= K <= N (e.g. 2/8: the second of eight slices)").format(
+                value=repr(value)
+            )
+        ) from None
+
+
+shard = click.option(
+    "--shard",
+    metavar="K/N",
+    callback=_shard,
+    help=N_(
+        "Check only the K-th of N slices of the input (e.g. 2/8), chosen by a hash of each line: run the N "
+        "slices on N hosts and concatenate their JSON Lines."
+    ),
+)
