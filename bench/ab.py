@@ -53,31 +53,9 @@ def measure(exe: str, inp: Path, mode: str, concurrency: int) -> tuple[float, fl
 
 
 def reexec_in_namespace() -> None:
-    """This script again, in a private network namespace (as bench/fleet.py does for itself)."""
-    userns = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
-    env = dict(os.environ, **{fleet.NS_MARK: "1"})
-    env["PATH"] = env.get("PATH", "") + ":/usr/sbin:/sbin"
-    unshare = "/usr/bin/unshare"
-    os.execve(
-        unshare,
-        [
-            unshare,
-            *userns,
-            "--net",
-            "--pid",
-            "--mount-proc",
-            "--fork",
-            "--kill-child",
-            "--",
-            "sh",
-            "-c",
-            'ip link set lo up && exec "$0" "$@"',
-            sys.executable,
-            str(Path(__file__).resolve()),
-            *sys.argv[1:],
-        ],
-        env,
-    )
+    from namespace import reexec_in_namespace as reexec  # noqa: PLC0415 - bench/ is on sys.path
+
+    reexec(str(Path(__file__).resolve()), fleet.NS_MARK)
 
 
 def main() -> None:

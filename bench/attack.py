@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -53,29 +52,9 @@ def in_namespace() -> bool:
 
 
 def reexec_in_namespace() -> None:
-    """As bench/fleet.py: a private network namespace where port 53 on 127.x is ours and nftables rules are
-    local."""
-    unshare = shutil.which("unshare")
-    if not unshare:
-        sys.exit("attack: unshare (util-linux) is required")
-    userns = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
-    env = dict(os.environ, **{NS_MARK: "1"})
-    env["PATH"] = env.get("PATH", "") + ":/usr/sbin:/sbin"
-    inner = 'ip link set lo up && exec "$0" "$@"'
-    cmd = [
-        unshare,
-        *userns,
-        "--net",
-        "--pid",
-        "--mount-proc",
-        "--fork",
-        "--kill-child",
-        "--",
-        "sh",
-        "-c",
-        inner,
-    ]
-    os.execve(unshare, [*cmd, sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]], env)
+    from namespace import reexec_in_namespace as reexec  # noqa: PLC0415 - bench/ is on sys.path
+
+    reexec(str(Path(__file__).resolve()), NS_MARK)
 
 
 def run_dnscheck(domains: list[str], *args: str) -> dict[str, object]:

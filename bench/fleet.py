@@ -99,29 +99,9 @@ def in_namespace() -> bool:
 
 
 def reexec_in_namespace() -> None:
-    unshare = shutil.which("unshare")
-    if not unshare:
-        sys.exit("fleet: unshare (util-linux) is required")
-    userns = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
-    env = dict(os.environ, **{NS_MARK: "1"})
-    env["PATH"] = env.get("PATH", "") + ":/usr/sbin:/sbin"
-    cmd = [
-        unshare,
-        *userns,
-        "--net",
-        "--pid",
-        "--mount-proc",
-        "--fork",
-        "--kill-child",
-        "--",
-        "sh",
-        "-c",
-        'ip link set lo up && exec "$0" "$@"',
-        sys.executable,
-        str(Path(__file__).resolve()),
-        *sys.argv[1:],
-    ]
-    os.execve(unshare, cmd, env)
+    from namespace import reexec_in_namespace as reexec  # noqa: PLC0415 - bench/ is on sys.path
+
+    reexec(str(Path(__file__).resolve()), NS_MARK)
 
 
 # ------------------------------------------------------------------------------------------------------------
