@@ -23,6 +23,7 @@ from dnscheck.errors import EXIT_INTERNAL, EXIT_USAGE, DnscheckError
 from dnscheck.formats import FORMATS
 from dnscheck.i18n import N_, _, set_language
 from dnscheck.settings import CheckSettings, DnsSettings, OutputSettings
+from dnscheck.shard import Shard
 from dnscheck.text import clean
 
 _state = {"verbose": 0}
@@ -170,21 +171,32 @@ def _stream_lines(stream: IO[bytes], path: str = "-") -> Iterator[str]:
             )
 
 
-def _lines(domains: tuple[str, ...], input_file: str | None) -> Iterator[str]:
+def _lines(domains: tuple[str, ...], input_file: str | None, shard: Shard | None = None) -> Iterator[str]:
     lines = _read_lines(input_file) if input_file else iter(())  # opened now: errors before any output
-    return itertools.chain(domains, lines)
+    every = itertools.chain(domains, lines)
+    return shard.select(every) if shard else every
 
 
-def _count(domains: tuple[str, ...], input_file: str | None) -> int | None:
+def _count(domains: tuple[str, ...], input_file: str | None, shard: Shard | None = None) -> int | None:
     """How many lines there will be, for the progress bar; None when the input cannot be read twice (stdin)."""
-    if not input_file:
-        return len(domains)
-    if input_file == "-" or not os.path.isfile(input_file):
+    if input_file and (input_file == "-" or not os.path.isfile(input_file)):
         return None
     try:
-        return len(domains) + sum(1 for _ in _read_lines(input_file))
+        return sum(1 for _ in _lines(domains, input_file, shard))
     except DnscheckError:
         return None
+
+
+def _workers(
+    asked: int | None, domains: tuple[str, ...], input_file: str | None, zone_file: str | None
+) -> int:
+    if zone_file:
+        return 1  # one zone, loaded once, a few domains
+    if asked is not None:
+        return asked
+    from dnscheck.workers import default_workers
+
+    return default_workers(None if input_file else len(domains))
 
 
 @cli.command(help=CHECK_HELP, epilog=EXIT_CODES_HELP)
@@ -279,6 +291,8 @@ def _count(domains: tuple[str, ...], input_file: str | None) -> int | None:
     ),
 )
 @options.dns_options
+@options.workers
+@options.shard
 def check(
     domains: tuple[str, ...],
     input_file: str | None,
@@ -295,6 +309,8 @@ def check(
     no_https: bool,
     tenant_check: bool,
     expect_tenant: tuple[str, ...],
+    workers: int | None,
+    shard: Shard | None,
 ) -> int:
     if not domains and not input_file:
         raise click.UsageError(_("give at least one DOMAIN, or --input FILE"))
@@ -322,9 +338,11 @@ def check(
         tenant_check=tenant_check,
         expect_tenants=expect_tenant,
         parent_ds=parent_ds,
+        workers=_workers(workers, domains, input_file, zone_file),
+        shard=shard,
     )
-    total = _count(domains, input_file) if show_progress else None
-    return run_check(settings, _lines(domains, input_file), total)
+    total = _count(domains, input_file, shard) if show_progress else None
+    return run_check(settings, _lines(domains, input_file, shard), total)
 
 
 def _tenant_ids(values: tuple[str, ...]) -> tuple[str, ...]:
