@@ -110,13 +110,13 @@ def options_of(settings: CheckSettings, source: Source) -> Options:
     )
 
 
-def make_runner(source: Source, options: Options, concurrency: int) -> Runner:
-    """The runner of one run (or of one worker process's part of it)."""
+def make_runner(source: Source, options: Options, concurrency: int, parts: int = 1) -> Runner:
+    """The runner of one run (or of one of `parts` worker processes' part of it)."""
     from dnscheck.check import check
     from dnscheck.runner import Runner
 
     admit = getattr(source, "admit", None)
-    run = Run.for_source(source)  # what this run's checks share: server slots, the circuit breaker, caches
+    run = Run.for_source(source, parts)  # what this run's checks share: server slots, circuit breaker, caches
     return Runner(
         functools.partial(check, source=source, options=options, run=run),
         concurrency,
