@@ -1,9 +1,10 @@
 """`--workers N`: one run spread over N processes, so that a fleet uses every core.
 
-The parent reads the input, hands each line with its number to the worker with the fewest lines outstanding,
-and writes the report; each worker is a whole single-process run (its own resolver, sockets, run caches and event
-loop) over the lines it is handed, at its share of `--concurrency` and `--per-server`, so that N workers put no
-more load on a resolver than one process would.
+The parent reads the input, hands each line with its number to a worker chosen by a hash of the line (so that
+duplicates meet in one worker), and writes the report; each worker is a whole single-process run (its own
+resolver, sockets, run caches and event loop) over the lines it is handed, at its share of `--concurrency`,
+`--per-server`, `--rate` and the per-authoritative-server budget, so that N workers put no more load on a server
+than one process would, and the workers learn each resolver's pace together.
 
 - Results come back as data: the same frozen dataclasses a single process builds (pickled values: names,
   records, findings), never a live object. Results are put back in input order (json, table, csv) or handed over
@@ -34,6 +35,7 @@ from typing import Any
 
 from dnscheck.models import Result
 from dnscheck.settings import CheckSettings
+from dnscheck.shard import slice_of
 
 log = logging.getLogger(__name__)
 POLL_S = 1.0  # how often an idle worker checks that its parent is still there
@@ -141,7 +143,10 @@ class Pool:
                 self._owner[seq] = (raw, -1)
                 self._note(("lost", seq, "no worker process is left to check it"))
                 return
-            w = min(alive, key=lambda i: self._load[i])
+            # The same line always goes to the same worker (a domain listed twice is checked once, from that
+            # worker's cache, and asked of Microsoft once with --tenant-check); another if that one has died.
+            home = slice_of(raw, self.n) - 1
+            w = home if home in alive else min(alive, key=lambda i: self._load[i])
             self._load[w] += 1
             self._owner[seq] = (raw, w)
         with contextlib.suppress(

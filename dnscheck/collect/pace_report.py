@@ -14,6 +14,9 @@ class Counts:
     sent: int = 0  # every datagram, retries included
     answered: int = 0
     lost: int = 0  # no answer within the retransmission timeout
+    recovered: int = (
+        0  # of those, the tries of queries answered in the end: loss by the resolver, not the world
+    )
     refused: int = 0
     servfail: int = 0
     lowest_window: float = 0.0
@@ -27,6 +30,7 @@ class Counts:
             "sent": self.sent,
             "answered": self.answered,
             "unanswered": self.lost,
+            "unanswered_then_answered": self.recovered,
             "refused": self.refused,
             "servfail": self.servfail,
             "lowest_in_flight": round(self.lowest_window),
@@ -47,6 +51,7 @@ def merge(parts: list[tuple[str, Counts]]) -> dict[str, Counts]:
         m.sent += c.sent
         m.answered += c.answered
         m.lost += c.lost
+        m.recovered += c.recovered
         m.refused += c.refused
         m.servfail += c.servfail
         m.lowest_window += c.lowest_window  # the workers' windows are shares of one ceiling
@@ -61,9 +66,11 @@ def merge(parts: list[tuple[str, Counts]]) -> dict[str, Counts]:
 def describe(address: str, c: Counts, ceiling: int) -> list[str]:
     """Plain sentences about one resolver, for stderr and the JSON summary; none when all went well."""
     said = []
-    if c.sent and (c.lost + c.refused) / c.sent >= NOTABLE:
+    # Queries that went unanswered and were answered when sent again: what the resolver dropped. Queries never
+    # answered at all are about names nobody can resolve in time (dead servers): the world's doing, not said here.
+    if c.sent and (c.recovered + c.refused) / c.sent >= NOTABLE:
         said.append(
-            f"resolver {address} left {_pct(c.lost, c.sent)} of queries unanswered"
+            f"resolver {address} left {_pct(c.recovered, c.sent)} of queries unanswered"
             + (f" and refused {_pct(c.refused, c.sent)}" if c.refused else "")
             + " (they were sent again)"
         )
@@ -77,8 +84,6 @@ def describe(address: str, c: Counts, ceiling: int) -> list[str]:
             f"resolver {address}: domains checked at once lowered to {c.held_to} at the fewest, so that none "
             "waited out its --timeout in the queue"
         )
-    if c.servfail:
-        said.append(f"resolver {address} answered SERVFAIL {c.servfail} times (each asked once more)")
     if c.skipped:
         said.append(f"resolver {address} stopped answering and was skipped while the others answered")
     return said
@@ -87,12 +92,12 @@ def describe(address: str, c: Counts, ceiling: int) -> list[str]:
 def overload(parts: list[tuple[str, Counts]]) -> tuple[str, str] | None:
     """The resolver that lost the most queries, and the share, when it lost a notable share: the likely reason
     for a lookup that ran out of time."""
-    worst = max(parts, key=lambda p: (p[1].lost + p[1].refused) / max(1, p[1].sent), default=None)
+    worst = max(parts, key=lambda p: (p[1].recovered + p[1].refused) / max(1, p[1].sent), default=None)
     if worst is None:
         return None
     address, c = worst
-    share = (c.lost + c.refused) / max(1, c.sent)
-    return (address, _pct(c.lost + c.refused, c.sent)) if share >= NOTABLE else None
+    share = (c.recovered + c.refused) / max(1, c.sent)
+    return (address, _pct(c.recovered + c.refused, c.sent)) if share >= NOTABLE else None
 
 
 def _pct(n: int, total: int) -> str:

@@ -100,6 +100,7 @@ class PacedGroup(dns.nameserver.Nameserver):
     ) -> dns.message.Message:
         deadline = time.monotonic() + timeout
         attempt, servfails, refusals = 0, 0, 0
+        lost_to: dict[Upstream, int] = {}
         upstream: Upstream | None = None
         while True:
             upstream = self.pick(avoid=upstream if attempt else None)
@@ -107,6 +108,7 @@ class PacedGroup(dns.nameserver.Nameserver):
             if response is None:
                 upstream.lost()
                 attempt += 1
+                lost_to[upstream] = lost_to.get(upstream, 0) + 1
                 continue
             rcode = response.rcode()
             if rcode == dns.rcode.REFUSED and refusals < (REFUSED_TRIES if upstream.refusing() else 1):
@@ -119,6 +121,8 @@ class PacedGroup(dns.nameserver.Nameserver):
                 servfails += 1
                 upstream.counts.servfail += 1
                 continue
+            for u, n in lost_to.items():  # answered in the end: those tries were lost by the resolver
+                u.counts.recovered += n
             self._last = upstream
             return response
 

@@ -170,9 +170,13 @@ class ResolverSource:
     @property
     def first_server(self) -> tuple[str, int] | None:
         """(address, port) of the first resolver: where the DNSSEC check asks for AD, and again with CD."""
+        from dnscheck.collect.paced import PacedGroup
+
         for ns in self._resolver.nameservers:
             if isinstance(ns, dns.nameserver.Do53Nameserver):
                 return ns.address, ns.port
+            if isinstance(ns, PacedGroup):
+                return ns.upstreams[0].address, ns.upstreams[0].port
         return None
 
     async def lookup(self, name: str, rdtype: str) -> Lookup:

@@ -104,7 +104,7 @@ def test_random_loss_is_retried_within_the_deadline_and_said() -> None:
     out, src = _run([Behaviour(drop=0.3)], NAMES, timeout=5)
     assert all(isinstance(x, Answered) for x in out)
     (address, c), = src.pacing()
-    assert 0.2 < c.lost / c.sent < 0.4 and c.answered == len(NAMES)
+    assert 0.2 < c.lost / c.sent < 0.4 and c.answered == len(NAMES) and c.recovered == c.lost
     said = describe(address, c, 200)
     assert any("unanswered" in s and "sent again" in s for s in said)
 
@@ -172,8 +172,8 @@ def test_a_deadline_is_never_passed() -> None:
 
 
 def test_merge_and_overload_across_workers() -> None:
-    a = Counts(sent=100, answered=80, lost=20, lowest_window=10, lowest_rate=50.0)
-    b = Counts(sent=100, answered=90, lost=10, lowest_window=12)
+    a = Counts(sent=100, answered=80, lost=20, recovered=20, lowest_window=10, lowest_rate=50.0)
+    b = Counts(sent=100, answered=90, lost=10, recovered=10, lowest_window=12)
     merged = merge([("r1", a), ("r1", b), ("r2", Counts(sent=10, answered=10, lowest_window=100))])
     assert merged["r1"].lost == 30 and merged["r1"].lowest_window == 22 and merged["r1"].lowest_rate == 50
     assert overload([("r1", a), ("r2", Counts(sent=10, answered=10))]) == ("r1", "20.0%")
