@@ -121,7 +121,9 @@ class PacedGroup(dns.nameserver.Nameserver):
                 servfails += 1
                 upstream.counts.servfail += 1
                 continue
-            for u, n in lost_to.items():  # answered in the end: those tries were lost by the resolver
+            # Answered in the end: those tries were lost by the resolver - unless the end is a SERVFAIL, the
+            # answer of a recursion that took that long because a server behind the resolver is dead.
+            for u, n in lost_to.items() if rcode != dns.rcode.SERVFAIL else ():
                 u.counts.recovered += n
             self._last = upstream
             return response
