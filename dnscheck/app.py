@@ -87,7 +87,7 @@ def open_output(path: str | None) -> Iterator[TextIO]:
         yield f
 
 
-def options_of(settings: CheckSettings, source: Source) -> Options:
+def options_of(settings: CheckSettings, source: Source, parts: int = 1) -> Options:
     """The options of each check, from the settings (a worker process calls this too, with its own source)."""
     changed_at_for = None
     if settings.watch_state:
@@ -105,7 +105,12 @@ def options_of(settings: CheckSettings, source: Source) -> Options:
         changed_at=settings.changed_at,
         changed_at_for=changed_at_for,
         **web_options(
-            source, settings.zone_file, settings.no_https, settings.tenant_check, settings.expect_tenants
+            source,
+            settings.zone_file,
+            settings.no_https,
+            settings.tenant_check,
+            settings.expect_tenants,
+            parts,
         ),
     )
 
@@ -251,15 +256,20 @@ async def check_all(lines: Iterable[str], source: Source, options: Options, conc
 
 
 def web_options(
-    source: Source, zone_file: str | None, no_https: bool, tenant_check: bool, expect_tenants: Iterable[str]
+    source: Source,
+    zone_file: str | None,
+    no_https: bool,
+    tenant_check: bool,
+    expect_tenants: Iterable[str],
+    parts: int = 1,
 ) -> dict[str, Any]:
     """The HTTPS parts of the check's Options: MTA-STS unless --no-https, the tenant check when asked.
-    A zone-file check never goes to the network."""
+    A zone-file check never goes to the network. `parts` worker processes share the requests per host."""
     if zone_file:
         return {}
-    from dnscheck.collect.web import Web
+    from dnscheck.collect.web import PER_HOST, Web
 
-    web = Web(source)
+    web = Web(source, max(1, PER_HOST // parts))
     out: dict[str, Any] = {"web": None if no_https else web}
     if tenant_check:
         from dnscheck.collect.tenant import TenantCheck

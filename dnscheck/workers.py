@@ -298,7 +298,7 @@ async def _serve(
 
     source = build_source(settings.dns, None, shared=pace)
     parts = pace[1] if pace is not None else 1
-    runner = make_runner(source, options_of(settings, source), settings.dns.concurrency, parts)
+    runner = make_runner(source, options_of(settings, source, parts), settings.dns.concurrency, parts)
     sending: queue.SimpleQueue[tuple[int, Result] | None] = queue.SimpleQueue()
     sender = threading.Thread(target=_send, args=(sending, outbox), name="dnscheck-send", daemon=True)
     sender.start()
