@@ -50,10 +50,10 @@ def build_source(
             live = _resolver_source(dns) if parent_ds == "live" else None
             source.parent_ds = parent_ds_option(parent_ds, live)
         return source
-    return _resolver_source(dns)
+    return _resolver_source(dns, shared)
 
 
-def _resolver_source(dns: DnsSettings) -> Source:
+def _resolver_source(dns: DnsSettings, shared: Any = None) -> Source:
     from dnscheck.collect.resolver import ResolverSource, ServerLimit, make_resolver, parse_server
 
     servers = [parse_server(r) for r in dns.resolvers]
