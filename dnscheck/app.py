@@ -193,10 +193,18 @@ def _diagnose(summary: Summary, pacing: list[Any], ceiling: int) -> None:
         print(f"dnscheck: {line}", file=sys.stderr)
 
 
+def worker_setup(settings: CheckSettings, pace: Any, parts: int) -> tuple[Source, Runner]:
+    """In a worker process: its own source (sockets, caches) and runner, at its share of the limits."""
+    source = build_source(settings.dns, None, shared=pace)
+    return source, make_runner(source, options_of(settings, source, parts), settings.dns.concurrency, parts)
+
+
 def _run_parallel(settings: CheckSettings, lines: Iterator[str], bar: Progress) -> Summary:
     from dnscheck.workers import Pool
 
-    pool = Pool(settings, settings.workers)  # before the output is opened: nothing for a worker to inherit
+    pool = Pool(
+        settings, settings.workers, worker_setup
+    )  # before the output is opened: nothing for a worker to inherit
     with open_output(settings.output.path) as out:
         report = _Report(out, settings.output, bar)
         try:

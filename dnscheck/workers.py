@@ -29,7 +29,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -66,7 +66,9 @@ def share(settings: CheckSettings, n: int) -> CheckSettings:
 class Pool:
     """N worker processes over one input; `results` yields one result per line."""
 
-    def __init__(self, settings: CheckSettings, n: int, window: int | None = None) -> None:
+    def __init__(
+        self, settings: CheckSettings, n: int, setup: Callable[..., Any], window: int | None = None
+    ) -> None:
         self.n = n
         self.window = window or max(1024, settings.dns.concurrency * 16)
         # fork: a worker starts in milliseconds with the modules already imported. Nothing runs in a thread yet.
@@ -87,7 +89,7 @@ class Pool:
             out_r, out_w = ctx.Pipe(duplex=False)
             proc = ctx.Process(
                 target=_worker,
-                args=(part, in_r, out_w, os.getpid(), pace),
+                args=(setup, part, in_r, out_w, os.getpid(), pace),
                 name=f"dnscheck-worker-{i + 1}",
                 daemon=True,
             )
@@ -279,11 +281,16 @@ def _lost(raw: str, why: str) -> Result:
 
 
 def _worker(
-    settings: CheckSettings, inbox: Connection, outbox: Connection, parent: int, pace: Any = None
+    setup: Callable[..., Any],
+    settings: CheckSettings,
+    inbox: Connection,
+    outbox: Connection,
+    parent: int,
+    pace: Any = None,
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
     try:
-        asyncio.run(_serve(settings, inbox, outbox, parent, pace))
+        asyncio.run(_serve(setup, settings, inbox, outbox, parent, pace))
     except BaseException as e:  # noqa: BLE001 - the parent answers this worker's lines as unknown
         log.debug("worker failed", exc_info=True)
         print(f"dnscheck: worker: internal error: {type(e).__name__}: {e}", file=sys.stderr)
@@ -291,14 +298,17 @@ def _worker(
 
 
 async def _serve(
-    settings: CheckSettings, inbox: Connection, outbox: Connection, parent: int, pace: Any = None
+    setup: Callable[..., Any],
+    settings: CheckSettings,
+    inbox: Connection,
+    outbox: Connection,
+    parent: int,
+    pace: Any = None,
 ) -> None:
-    from dnscheck.app import build_source, make_runner, options_of
     from dnscheck.runner import read_in_thread
 
-    source = build_source(settings.dns, None, shared=pace)
     parts = pace[1] if pace is not None else 1
-    runner = make_runner(source, options_of(settings, source, parts), settings.dns.concurrency, parts)
+    source, runner = setup(settings, pace, parts)  # app.worker_setup: this process's source and runner
     sending: queue.SimpleQueue[tuple[int, Result] | None] = queue.SimpleQueue()
     sender = threading.Thread(target=_send, args=(sending, outbox), name="dnscheck-send", daemon=True)
     sender.start()

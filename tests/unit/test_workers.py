@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 from click.testing import CliRunner
 
+from dnscheck.app import worker_setup
 from dnscheck.settings import CheckSettings, DnsSettings, Mode
 from dnscheck.shard import Shard, slice_of
 from dnscheck.workers import Pool, default_workers, share
@@ -40,6 +41,8 @@ def fake_source(monkeypatch: pytest.MonkeyPatch) -> None:
             if name.startswith("die"):
                 os._exit(9)
             await asyncio.sleep(random.random() * 0.01)
+            if rdtype == "A" and name == "mx.example.net":  # the MX host has an address: mail can flow
+                return Answered(name, rdtype, (Record(name, "A", "192.0.2.25", 300),))
             if rdtype in ("MX", "NS") and name.count(".") == 1:
                 value = "10 mx.example.net" if rdtype == "MX" else "ns1.example.net"
                 return Answered(name, rdtype, (Record(name, rdtype, value, 300, value.split()[-1]),))
@@ -152,7 +155,7 @@ def test_pool_reads_no_further_than_its_window(fake_source: None) -> None:
             read += 1
             yield f"d{i}.com"
 
-    pool = Pool(_settings(), 2, window=16)
+    pool = Pool(_settings(), 2, worker_setup, window=16)
     handed = 0
     for _ in pool.results(lines()):
         handed += 1
@@ -162,7 +165,7 @@ def test_pool_reads_no_further_than_its_window(fake_source: None) -> None:
 
 def test_a_dead_worker_s_lines_are_answered_unknown_and_the_others_go_on(fake_source: None) -> None:
     names = [f"d{i}.com" for i in range(30)] + ["die.com"] + [f"e{i}.com" for i in range(30)]
-    results = list(Pool(_settings(), 2).results(iter(names)))
+    results = list(Pool(_settings(), 2, worker_setup).results(iter(names)))
     assert [r.input for r in results] == names  # one each, in order
     lost = [r for r in results if r.verdict.value == "unknown"]
     assert any(r.domain == "die.com" for r in lost)
@@ -172,7 +175,7 @@ def test_a_dead_worker_s_lines_are_answered_unknown_and_the_others_go_on(fake_so
 
 def test_no_worker_left_every_line_still_answered(fake_source: None) -> None:
     names = ["die1.com", "die2.com"] + [f"d{i}.com" for i in range(20)]
-    results = list(Pool(_settings(), 2, window=4).results(iter(names)))
+    results = list(Pool(_settings(), 2, worker_setup, window=4).results(iter(names)))
     assert [r.input for r in results] == names
     assert all(r.verdict.value == "unknown" for r in results[:2])
 
@@ -185,7 +188,7 @@ def test_an_input_that_fails_midway_is_raised_after_the_results_read(fake_source
 
     got = []
     with pytest.raises(OSError, match="disk gone"):
-        for r in Pool(_settings(), 2).results(lines()):
+        for r in Pool(_settings(), 2, worker_setup).results(lines()):
             got.append(r.input)
     assert got == ["a.com", "b.com"]
 
