@@ -413,6 +413,16 @@ MESSAGES: dict[str, Message] = {
             "it could not be checked."
         )
     ),
+    "LOOKUP_FAILED.overloaded": Message(
+        N_(
+            "Lookups for this domain ran out of time while resolver {resolver} left {share} of this run's queries "
+            "unanswered: it was overloaded or rate-limiting, so this result says nothing about the domain."
+        ),
+        N_(
+            "Check it again with fewer queries per second (--rate, or a lower --concurrency), or share the load "
+            "with another --resolver."
+        ),
+    ),
     "LOOKUP_FAILED.no_ns": Message(
         N_("No NS records found for the zone holding {domain}."), N_("Check the delegation at the registrar.")
     ),

@@ -16,7 +16,7 @@ from dnscheck.collect import Source
 from dnscheck.collect.plan import collect
 from dnscheck.collect.run import Run
 from dnscheck.dnssec import dnssec_findings
-from dnscheck.models import Finding, Result, Severity, Verdict, by_severity, iso
+from dnscheck.models import Finding, Observations, Result, Severity, Undetermined, Verdict, by_severity, iso
 from dnscheck.normalise import Invalid, Target
 from dnscheck.settings import Mode
 from dnscheck.ttl import safe_after, ttls_of
@@ -66,11 +66,14 @@ async def _check(target: Target, source: Source, options: Options, run: Run | No
     after = safe_after(changed_at, ttls) if changed_at is not None else None
     if after is not None and datetime.now(UTC) < after:
         findings.append(finding("CACHE_PENDING", safe_after=iso(after), seconds=ttls.longest))
+    verdict = verdict_of(findings, c.decisive)
+    if verdict is Verdict.UNKNOWN:
+        findings += _overloaded(obs, source)
     result = Result(
         input=target.input,
         domain=target.domain,
         registered_domain=target.registered_domain,
-        verdict=verdict_of(findings, c.decisive),
+        verdict=verdict,
         cloud=c.cloud,
         findings=tuple(by_severity(findings)),
         records=c.records,
@@ -97,6 +100,35 @@ def _tenant_findings(tenant: TenantStatus | None, options: Options) -> list[Find
     from dnscheck.tenant import classify_tenant
 
     return classify_tenant(tenant, options.tenant.expected)
+
+
+def _overloaded(obs: Observations, source: Source) -> list[Finding]:
+    """When lookups of this domain ran out of time while the resolver was losing queries, say so: the cause is
+    the load on the resolver (its rate limit, or loss), not the domain."""
+    pacing = getattr(source, "pacing", None)
+    lookups = [obs.mx, obs.ns, obs.txt, obs.a, obs.aaaa]
+    lookups += [lk for chain in (*obs.mx_hosts, *obs.names) for lk in chain.lookups]
+    if pacing is None or not any(_ran_out(lk) for lk in lookups):
+        return []
+    from dnscheck.collect.paced import overload
+
+    worst = overload(pacing())
+    if worst is None:
+        return []
+    return [
+        finding(
+            "LOOKUP_FAILED",
+            variant="overloaded",
+            severity=Severity.UNKNOWN,
+            resolver=worst[0],
+            share=worst[1],
+        )
+    ]
+
+
+def _ran_out(lk: object) -> bool:
+    """A lookup that nobody answered before the deadline (rather than one answered badly)."""
+    return isinstance(lk, Undetermined) and (lk.silent or "deadline" in lk.reason or "timed out" in lk.reason)
 
 
 def invalid_result(item: Invalid) -> Result:

@@ -187,6 +187,18 @@ def _count(domains: tuple[str, ...], input_file: str | None, shard: Shard | None
         return None
 
 
+def _workers(
+    asked: int | None, domains: tuple[str, ...], input_file: str | None, zone_file: str | None
+) -> int:
+    if zone_file:
+        return 1  # one zone, loaded once, a few domains
+    if asked is not None:
+        return asked
+    from dnscheck.workers import default_workers
+
+    return default_workers(None if input_file else len(domains))
+
+
 @cli.command(help=CHECK_HELP, epilog=EXIT_CODES_HELP)
 @click.argument("domains", nargs=-1, metavar="[DOMAIN]...")
 @click.option(
@@ -279,6 +291,7 @@ def _count(domains: tuple[str, ...], input_file: str | None, shard: Shard | None
     ),
 )
 @options.dns_options
+@options.workers
 @options.shard
 def check(
     domains: tuple[str, ...],
@@ -296,6 +309,7 @@ def check(
     no_https: bool,
     tenant_check: bool,
     expect_tenant: tuple[str, ...],
+    workers: int | None,
     shard: Shard | None,
 ) -> int:
     if not domains and not input_file:
@@ -324,6 +338,8 @@ def check(
         tenant_check=tenant_check,
         expect_tenants=expect_tenant,
         parent_ds=parent_ds,
+        workers=_workers(workers, domains, input_file, zone_file),
+        shard=shard,
     )
     total = _count(domains, input_file, shard) if show_progress else None
     return run_check(settings, _lines(domains, input_file, shard), total)

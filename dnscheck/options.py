@@ -1,6 +1,6 @@
 """Command-line options that several commands share (check, watch; runbook copies check's), defined once.
 
-`dns_options` adds the five DNS options to a command and hands the command one `DnsSettings` as `dns`.
+`dns_options` adds the six DNS options to a command and hands the command one `DnsSettings` as `dns`.
 """
 
 from __future__ import annotations
@@ -69,6 +69,16 @@ per_server = click.option(
     help=N_("Most DNS queries in flight to any one resolver (and 20 to any one authoritative server)."),
 )
 
+rate = click.option(
+    "--rate",
+    type=click.FloatRange(min=1, max=1_000_000),
+    metavar="QPS",
+    help=N_(
+        "Most queries per second to each resolver (shared by the workers). Without it the pace follows what "
+        "the resolver answers: it slows down when queries go unanswered."
+    ),
+)
+
 
 def dns_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The shared DNS options, delivered to `command` as one `dns: DnsSettings` argument."""
@@ -81,12 +91,13 @@ def dns_options(command: Callable[..., Any]) -> Callable[..., Any]:
         mode: str,
         concurrency: int,
         per_server: int,
+        rate: float | None,
         **kwargs: Any,
     ) -> Any:
-        dns = DnsSettings(tuple(resolvers), timeout, Mode(mode), concurrency, per_server)
+        dns = DnsSettings(tuple(resolvers), timeout, Mode(mode), concurrency, per_server, rate)
         return command(*args, dns=dns, **kwargs)
 
-    for option in (per_server, concurrency, mode, timeout, resolver):
+    for option in (rate, per_server, concurrency, mode, timeout, resolver):
         wrapper = option(wrapper)
     return wrapper
 
@@ -135,6 +146,15 @@ def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> Sha
         ) from None
 
 
+workers = click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    metavar="N",
+    help=N_(
+        "Processes that share the input. Default: one per core (one for a single domain). "
+        "--concurrency, --per-server and --rate are totals, shared among them."
+    ),
+)
 shard = click.option(
     "--shard",
     metavar="K/N",

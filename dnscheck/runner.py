@@ -21,7 +21,7 @@ import logging
 import threading
 from collections import OrderedDict, deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from dnscheck.check import failed_result, invalid_result
 from dnscheck.models import Result
@@ -29,14 +29,24 @@ from dnscheck.normalise import Invalid, Target, echo, normalise
 
 log = logging.getLogger(__name__)
 CACHE_SIZE = 4096
+ADMIT_POLL_S = 0.02
+T = TypeVar("T")
+S = TypeVar("S")
 
 
 class Runner:
     def __init__(
-        self, check: Callable[[Target], Awaitable[Result]], concurrency: int = 50, window: int | None = None
+        self,
+        check: Callable[[Target], Awaitable[Result]],
+        concurrency: int = 50,
+        window: int | None = None,
+        admit: Callable[[int], bool] | None = None,
     ) -> None:
         self._check = check
         self._sem = asyncio.Semaphore(concurrency)
+        # Below the ceiling, `admit(active)` may hold a domain back (a resolver's pace; see collect.paced).
+        self._admit = admit
+        self._active = 0
         self.concurrency = concurrency
         # Lines read ahead of the last result handed over. In input order, one slow domain holds back the ones
         # after it: a wide window keeps the others busy meanwhile, at a few kB per waiting result.
@@ -66,11 +76,16 @@ class Runner:
 
     async def _guarded(self, target: Target) -> Result:
         async with self._sem:
+            while self._admit is not None and not self._admit(self._active):
+                await asyncio.sleep(ADMIT_POLL_S)
+            self._active += 1
             try:
                 return await self._check(target)
             except Exception as e:  # one domain's bug must not lose the others' results
                 log.debug("check of %s failed", target.domain, exc_info=True)
                 return failed_result(target, f"{type(e).__name__}: {e}")
+            finally:
+                self._active -= 1
 
     def _remember(self, domain: str, fut: asyncio.Future[Result]) -> None:
         self._inflight.pop(domain, None)
@@ -87,16 +102,24 @@ class Runner:
         A producer reads the input and starts checks while the caller consumes results; at most `window` lines
         are read ahead of the last result handed over, so memory stays flat however long the input is.
         """
+        async for _, result in self.run_tagged(_untagged(lines), ordered):
+            yield result
+
+    async def run_tagged(
+        self, items: Iterable[tuple[T, str]] | AsyncIterable[tuple[T, str]], ordered: bool = True
+    ) -> AsyncIterator[tuple[T, Result]]:
+        """`run` for (tag, line) pairs: each result comes with its line's tag (a worker process uses the line's
+        number, so that results completed in any order can be put back in input order)."""
         slots = asyncio.Semaphore(self.window)
         handed: asyncio.Queue[object] = asyncio.Queue()  # tasks: in input order, or as they complete
         failure: list[BaseException] = []
 
         async def produce() -> None:
-            inflight: set[asyncio.Task[Result]] = set()
+            inflight: set[asyncio.Task[tuple[T, Result]]] = set()
             try:
-                async for raw in _aiter(lines):
+                async for tag, raw in _aiter(items):
                     await slots.acquire()
-                    task = asyncio.ensure_future(self._one(raw))
+                    task = asyncio.ensure_future(self._tagged(tag, raw))
                     if ordered:
                         handed.put_nowait(task)
                     else:
@@ -116,21 +139,29 @@ class Runner:
                 item = await handed.get()
                 if item is _END:
                     break
-                task: asyncio.Task[Result] = item  # type: ignore[assignment]
-                result = await task
+                task: asyncio.Task[tuple[T, Result]] = item  # type: ignore[assignment]
+                pair = await task
                 slots.release()
-                yield result
+                yield pair
             if failure:
                 raise failure[0]
         finally:
             if not producer.done():
                 producer.cancel()
 
+    async def _tagged(self, tag: T, raw: str) -> tuple[T, Result]:
+        return tag, await self._one(raw)
+
 
 _END = object()
 
 
-async def _aiter(lines: Iterable[str] | AsyncIterable[str]) -> AsyncIterator[str]:
+async def _untagged(lines: Iterable[str] | AsyncIterable[str]) -> AsyncIterator[tuple[None, str]]:
+    async for raw in _aiter(lines):
+        yield None, raw
+
+
+async def _aiter(lines: Iterable[S] | AsyncIterable[S]) -> AsyncIterator[S]:
     if isinstance(lines, AsyncIterable):
         async for raw in lines:
             yield raw
@@ -140,14 +171,14 @@ async def _aiter(lines: Iterable[str] | AsyncIterable[str]) -> AsyncIterator[str
         await asyncio.sleep(0)  # let the checks already started make progress
 
 
-async def read_in_thread(lines: Iterable[str], high_water: int = 1024) -> AsyncIterator[str]:
+async def read_in_thread(lines: Iterable[S], high_water: int = 1024) -> AsyncIterator[S]:
     """Iterate a blocking iterable (stdin, a file) in a thread, so that waiting for the next line never stalls
     the checks in flight: `tail -f list | dnscheck check -i - -f jsonl` answers each domain once checked.
 
     Lines cross over in batches (one wake-up per batch, not per line); at most `high_water` wait to be taken.
     """
     loop = asyncio.get_running_loop()
-    buffer: deque[str] = deque()
+    buffer: deque[S] = deque()
     lock = threading.Lock()
     room = threading.Semaphore(high_water)
     ready = asyncio.Event()

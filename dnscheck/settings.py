@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from dnscheck.shard import Shard
+
 
 class Mode(enum.StrEnum):
     """How far the check looks (see the README, "Modes")."""
@@ -24,6 +26,7 @@ class DnsSettings:
     mode: Mode = Mode.AUTO
     concurrency: int = 50
     per_server: int = 200
+    rate: float | None = None  # most queries per second to each resolver (--rate); None: paced by loss only
 
 
 @dataclass(frozen=True)
@@ -48,3 +51,5 @@ class CheckSettings:
     )
     expect_tenants: tuple[str, ...] = ()  # tenant ids (lower-case GUIDs) the domains are leaving or moving to
     parent_ds: str | None = None  # --parent-ds: "live" or a file of DS records, with zone_file
+    workers: int = 1  # processes that share the input (--workers); the CLI resolves its default
+    shard: Shard | None = None  # only this slice of the input (--shard K/N)

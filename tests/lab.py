@@ -643,6 +643,48 @@ remote-control:
         self.control_cmd("flush_infra", "all")
 
 
+class Dnsdist(_Daemon):
+    """dnsdist in front of the lab's resolver, misbehaving on purpose as public resolvers do under load.
+
+    `rules` are dnsdist Lua actions, e.g. `MAX_QPS.format(qps=300)` (the queries over 300 a second from one
+    client address are dropped: a rate limit) or `LOSSY.format(share=0.3)` (30% dropped at random)."""
+
+    def __init__(self, name: str, address: tuple[str, int], backend: tuple[str, int], rules: Iterable[str],
+                 workdir: Path) -> None:
+        self.name = f"dnsdist[{name}]"
+        self.address = address
+        self.backend = backend
+        self.rules = list(rules)
+        self.dir = workdir
+        self.conf = workdir / "dnsdist.conf"
+        self.log = workdir / "dnsdist.log"
+        workdir.mkdir(parents=True, exist_ok=True)
+
+    def start(self, dnsdist: str) -> None:
+        host, port = self.address
+        bhost, bport = self.backend
+        rules = "\n".join(self.rules)
+        # setUp(): always forward (no health checks, which the rules themselves could make fail).
+        self.conf.write_text(f"""setLocal("{host}:{port}")
+setSecurityPollSuffix("")
+setACL({{"127.0.0.0/8"}})
+newServer({{address="{bhost}:{bport}", name="resolver"}}):setUp()
+{rules}
+""")
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen([dnsdist, "--supervised", "--disable-syslog", "-C", str(self.conf)],
+                                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, deadline: float) -> None:
+        host, port = self.address
+        _poll(host, port, ".", "SOA", deadline, lambda r: r.rcode() == dns.rcode.NOERROR and bool(r.answer),
+              rd=True, alive=self.check_alive)
+
+
+MAX_QPS = "addAction(MaxQPSIPRule({qps}), DropAction())"  # drop what exceeds {qps} a second per client address
+LOSSY = "addAction(ProbaRule({share}), DropAction())"  # drop a share of queries at random
+
+
 # ------------------------------------------------------------------------------------------------------------
 # The lab
 # ------------------------------------------------------------------------------------------------------------
@@ -689,6 +731,7 @@ class Lab:
         self.blackholes: dict[str, Blackhole] = {}
         self.unbound: UnboundResolver | None = None
         self.validator: UnboundResolver | None = None  # validates DNSSEC; only when the world signs zones
+        self.fronts: dict[str, Dnsdist] = {}
         self.started_in: float = 0.0
         self._registry_serial = 1
 
@@ -757,7 +800,8 @@ class Lab:
             self.validator.wait_ready(deadline)
 
     def stop(self) -> None:
-        daemons: list[Any] = [self.unbound, self.validator, *self.knots.values(), self.registry]
+        daemons: list[Any] = [*self.fronts.values(), self.unbound, self.validator, *self.knots.values(),
+                              self.registry]
         for d in daemons:
             if d is not None and d.proc is not None and d.proc.poll() is None:
                 d.proc.terminate()
@@ -789,6 +833,20 @@ class Lab:
             raise LabError("this world has no validating resolver (world.json: dnssec.validating_resolver)")
         host, port = self.validator.address
         return f"{host}:{port}"
+
+    def misbehaving_resolver(self, name: str, rules: Iterable[str], port: int, timeout: float = 15.0) -> str:
+        """A dnsdist on 127.0.0.1:`port` in front of the lab's resolver, applying `rules` (see Dnsdist), started
+        on first use and kept until the lab stops; its address, for --resolver."""
+        front = self.fronts.get(name)
+        if front is None:
+            dnsdist = _which("dnsdist")
+            if not dnsdist:
+                raise LabError("dnsdist is not installed (apt-get install dnsdist)")
+            front = Dnsdist(name, ("127.0.0.1", port), self.world.resolver_address, rules, self.workdir / name)
+            self.fronts[name] = front
+            front.start(dnsdist)
+            front.wait_ready(time.monotonic() + timeout)
+        return f"{front.address[0]}:{front.address[1]}"
 
     def address_of(self, host: str) -> str:
         return self.world.address_of(host)

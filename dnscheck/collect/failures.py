@@ -55,5 +55,7 @@ def _server_errors(e: dns.resolver.NoNameservers) -> str:
         # (server, tcp, port, exception-or-rcode-text, response)
         server, port, what = str(err[0]), err[2], err[3]
         where = server.removeprefix("Do53:").replace("@", ":") if "@" in server else f"{server}:{port}"
+        if where.endswith(f":{port}:{port}"):  # a paced group names its resolvers with their ports already
+            where = where.removesuffix(f":{port}")
         parts.append(f"{where} {what}")
     return "; ".join(parts) or "all servers failed (SERVFAIL or REFUSED)"

@@ -67,9 +67,25 @@ def parse_server(spec: str) -> tuple[str, int]:
 
 
 def make_resolver(
-    servers: list[tuple[str, int]], timeout: float, limit: ServerLimit | None = None
+    servers: list[tuple[str, int]],
+    timeout: float,
+    limit: ServerLimit | None = None,
+    rate: float | None = None,
+    paced: bool = True,
+    shared: Any = None,
 ) -> dns.asyncresolver.Resolver:
     limit = limit or ServerLimit()
+    if paced:  # retries, pacing and load sharing by dnscheck.collect.paced: one nameserver for them all
+        from dnscheck.collect.paced import PacedGroup
+
+        if not servers:
+            servers = [(ns.address, ns.port) for ns in _system_nameservers()]
+        resolver = dns.asyncresolver.Resolver(configure=False)
+        resolver.nameservers = [PacedGroup(servers, limit.n, rate, shared)]
+        resolver.use_edns(0, 0, EDNS_PAYLOAD)
+        resolver.lifetime = resolver.timeout = timeout  # the group retries within the time it is given
+        resolver.cache = None
+        return resolver
     if servers:
         resolver = dns.asyncresolver.Resolver(configure=False)
         resolver.nameservers = [LimitedNameserver(h, p, limit) for h, p in servers]
@@ -95,6 +111,31 @@ def make_resolver(
     return resolver
 
 
+def _system_nameservers() -> list[dns.nameserver.Do53Nameserver]:
+    """The plain-DNS nameservers of /etc/resolv.conf."""
+    try:
+        resolver = dns.asyncresolver.Resolver()
+    except dns.resolver.NoResolverConfiguration:
+        resolver = None
+    found = (
+        []
+        if resolver is None
+        else [
+            ns
+            for ns in resolver._enrich_nameservers(
+                resolver.nameservers, resolver.nameserver_ports, resolver.port
+            )
+            if type(ns) is dns.nameserver.Do53Nameserver
+        ]
+    )
+    if not found:
+        raise ConfigError(
+            "no resolver configured: /etc/resolv.conf is missing or lists no nameserver",
+            "Name one with --resolver, e.g. --resolver 9.9.9.9 or --resolver [2620:fe::fe]:53",
+        )
+    return found
+
+
 class ResolverSource:
     recursive = True  # answers for any name on the Internet: the delegation can be probed from it
 
@@ -104,15 +145,38 @@ class ResolverSource:
         limits = {ns._limit for ns in resolver.nameservers if isinstance(ns, LimitedNameserver)}
         self.server_limit: ServerLimit | None = next(iter(limits), None)
 
+    def admit(self, active: int, timeout: float) -> bool:
+        """Whether one more domain may start now (see dnscheck.collect.paced.PacedGroup.admit)."""
+        from dnscheck.collect.paced import PacedGroup
+
+        return all(
+            ns.admit(active, timeout) for ns in self._resolver.nameservers if isinstance(ns, PacedGroup)
+        )
+
+    def pacing(self) -> list[Any]:
+        """Each resolver's counts (dnscheck.collect.paced.Counts) with its address, for the run's diagnostics."""
+        from dnscheck.collect.paced import PacedGroup
+
+        return [
+            (str(u), u.counts)
+            for ns in self._resolver.nameservers
+            if isinstance(ns, PacedGroup)
+            for u in ns.upstreams
+        ]
+
     def covers(self, name: str) -> bool:
         return True
 
     @property
     def first_server(self) -> tuple[str, int] | None:
         """(address, port) of the first resolver: where the DNSSEC check asks for AD, and again with CD."""
+        from dnscheck.collect.paced import PacedGroup
+
         for ns in self._resolver.nameservers:
             if isinstance(ns, dns.nameserver.Do53Nameserver):
                 return ns.address, ns.port
+            if isinstance(ns, PacedGroup):
+                return ns.upstreams[0].address, ns.upstreams[0].port
         return None
 
     async def lookup(self, name: str, rdtype: str) -> Lookup:

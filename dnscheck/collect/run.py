@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, Generic, TypeVar
@@ -154,10 +155,12 @@ class Run:
         self.window = START_DOMAINS  # how many may be
 
     @classmethod
-    def for_source(cls, source: object) -> Run:
-        """A run that also watches the source's own server budget (a resolver's) when admitting domains."""
+    def for_source(cls, source: object, parts: int = 1) -> Run:
+        """A run that also watches the source's own server budget (a resolver's) when admitting domains.
+        `parts`: the worker processes sharing the run, each with its share of the per-server budget."""
         limit = getattr(source, "server_limit", None)
-        return cls(also=[limit] if isinstance(limit, ServerLimit) else [])
+        per_server = max(1, math.ceil(AUTHORITATIVE_PER_SERVER / parts))
+        return cls(per_server, also=[limit] if isinstance(limit, ServerLimit) else [])
 
     def backlog(self) -> float:
         return max(limit.backlog() for limit in self._limits)

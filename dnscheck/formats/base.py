@@ -16,6 +16,10 @@ class Summary:
     by_code: dict[str, int] = field(default_factory=dict)
     elapsed_s: float = 0.0
     finished_at: float = 0.0  # Unix time
+    resolvers: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # each resolver's counts (dnscheck.collect.paced)
+    diagnostics: list[str] = field(default_factory=list)  # what the run says about them, as on stderr
     _worst: Verdict = Verdict.SAFE
 
     def add(self, result: Result) -> None:

@@ -16,7 +16,7 @@ SCHEMA = "dnscheck/1"
 
 
 def summary_dict(s: Summary) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "total": s.total,
         "verdicts": s.by_verdict,
         "worst": s.worst.value,
@@ -24,6 +24,10 @@ def summary_dict(s: Summary) -> dict[str, Any]:
         "elapsed_s": round(s.elapsed_s, 3),
         "lang": language(),  # the language of every `message` and `remediation` (nothing else changes with it)
     }
+    if s.resolvers:
+        out["resolvers"] = s.resolvers
+        out["diagnostics"] = s.diagnostics
+    return out
 
 
 class JsonFormat(Format):

@@ -361,8 +361,19 @@ def test_make_resolver_limits_every_plain_nameserver() -> None:
     from dnscheck.collect.resolver import LimitedNameserver, ServerLimit, make_resolver
 
     limit = ServerLimit(3)
-    r = make_resolver([("127.0.0.1", 5300), ("::1", 53)], 2.0, limit)
+    r = make_resolver([("127.0.0.1", 5300), ("::1", 53)], 2.0, limit, paced=False)
     assert all(isinstance(ns, LimitedNameserver) and ns._limit is limit for ns in r.nameservers)
+
+
+def test_make_resolver_paces_every_resolver_up_to_the_per_server_ceiling() -> None:
+    from dnscheck.collect.paced import PacedGroup
+    from dnscheck.collect.resolver import ServerLimit, make_resolver
+
+    r = make_resolver([("127.0.0.1", 5300), ("::1", 53)], 2.0, ServerLimit(3), rate=40)
+    (group,) = r.nameservers
+    assert isinstance(group, PacedGroup)
+    assert [(str(u), u.ceiling, u.hard_rate) for u in group.upstreams] == [
+        ("127.0.0.1:5300", 3, 40), ("[::1]:53", 3, 40)]
 
 
 def test_per_server_option_reaches_the_resolver(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -371,9 +382,9 @@ def test_per_server_option_reaches_the_resolver(monkeypatch: pytest.MonkeyPatch)
     seen = {}
     real = res.make_resolver
 
-    def spy(servers: object, timeout: float, limit: object = None) -> object:
+    def spy(servers: object, timeout: float, limit: object = None, rate: object = None, **kw: object) -> object:
         seen["n"] = limit.n if limit is not None else None  # type: ignore[attr-defined]
-        return real(servers, timeout, limit)  # type: ignore[arg-type]
+        return real(servers, timeout, limit, rate, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(res, "make_resolver", spy)
     rc, _ = _cli(["check", "not a domain", "--resolver", "127.0.0.1:9", "--per-server", "17", "-f", "json"])

@@ -1,0 +1,104 @@
+"""What a run says about its resolvers: each one's counts (sent, answered, unanswered, refused, how far the pace
+was lowered), merged over the worker processes, in plain sentences for stderr and the JSON summary; and which
+resolver to name when a domain's lookups ran out of time (LOOKUP_FAILED.overloaded). The pacing itself is in
+dnscheck.collect.paced."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Counts:
+    sent: int = 0  # every datagram, retries included
+    answered: int = 0
+    lost: int = 0  # no answer within the retransmission timeout
+    recovered: int = (
+        0  # of those, the tries of queries answered in the end: loss by the resolver, not the world
+    )
+    refused: int = 0
+    servfail: int = 0
+    lowest_window: float = 0.0
+    lowest_rate: float | None = None  # the lowest send rate the pacing fell to (queries/s), if it ever cut
+    skipped: bool = False
+    held_to: int | None = None  # the fewest domains in flight the pace held the run to, if it ever did
+
+    def as_dict(self, address: str) -> dict[str, Any]:
+        return {
+            "resolver": address,
+            "sent": self.sent,
+            "answered": self.answered,
+            "unanswered": self.lost,
+            "unanswered_then_answered": self.recovered,
+            "refused": self.refused,
+            "servfail": self.servfail,
+            "lowest_in_flight": round(self.lowest_window),
+            "lowest_rate_qps": None if self.lowest_rate is None else round(self.lowest_rate),
+            "skipped": self.skipped,
+            "domains_held_to": self.held_to,
+        }
+
+
+NOTABLE = 0.01  # a share of unanswered queries worth saying
+
+
+def merge(parts: list[tuple[str, Counts]]) -> dict[str, Counts]:
+    """One `Counts` per resolver from several (one per worker process): counts and pace added up."""
+    out: dict[str, Counts] = {}
+    for address, c in parts:
+        m = out.setdefault(address, Counts(lowest_window=0.0))
+        m.sent += c.sent
+        m.answered += c.answered
+        m.lost += c.lost
+        m.recovered += c.recovered
+        m.refused += c.refused
+        m.servfail += c.servfail
+        m.lowest_window += c.lowest_window  # the workers' windows are shares of one ceiling
+        if c.lowest_rate is not None:
+            m.lowest_rate = (m.lowest_rate or 0.0) + c.lowest_rate
+        m.skipped = m.skipped or c.skipped
+        if c.held_to is not None:
+            m.held_to = (m.held_to or 0) + c.held_to  # each worker's share of --concurrency
+    return out
+
+
+def describe(address: str, c: Counts, ceiling: int) -> list[str]:
+    """Plain sentences about one resolver, for stderr and the JSON summary; none when all went well."""
+    said = []
+    # Queries that went unanswered and were answered when sent again: what the resolver dropped. Queries never
+    # answered at all are about names nobody can resolve in time (dead servers): the world's doing, not said here.
+    if c.sent and (c.recovered + c.refused) / c.sent >= NOTABLE:
+        said.append(
+            f"resolver {address} left {_pct(c.recovered, c.sent)} of queries unanswered"
+            + (f" and refused {_pct(c.refused, c.sent)}" if c.refused else "")
+            + " (they were sent again)"
+        )
+    if c.lowest_rate is not None or round(c.lowest_window) < ceiling:
+        said.append(
+            f"resolver {address}: pace lowered to {round(c.lowest_rate or 0)} queries/s at the slowest"
+            f", queries in flight to {max(1, round(c.lowest_window))} (of {ceiling})"
+        )
+    if c.held_to is not None:
+        said.append(
+            f"resolver {address}: domains checked at once lowered to {c.held_to} at the fewest, so that none "
+            "waited out its --timeout in the queue"
+        )
+    if c.skipped:
+        said.append(f"resolver {address} stopped answering and was skipped while the others answered")
+    return said
+
+
+def overload(parts: list[tuple[str, Counts]]) -> tuple[str, str] | None:
+    """The resolver that lost the most queries, and the share, when it lost a notable share: the likely reason
+    for a lookup that ran out of time."""
+    worst = max(parts, key=lambda p: (p[1].recovered + p[1].refused) / max(1, p[1].sent), default=None)
+    if worst is None:
+        return None
+    address, c = worst
+    share = (c.recovered + c.refused) / max(1, c.sent)
+    return (address, _pct(c.recovered + c.refused, c.sent)) if share >= NOTABLE else None
+
+
+def _pct(n: int, total: int) -> str:
+    return f"{100 * n / max(1, total):.1f}%"
