@@ -13,7 +13,9 @@ from typing import Any
 class Counts:
     sent: int = 0  # every datagram, retries included
     answered: int = 0
-    lost: int = 0  # no answer within the retransmission timeout
+    lost: int = 0  # tries never answered
+    timeouts: int = 0  # tries not answered within their retransmission timeout (sent again)
+    late: int = 0  # of those, the tries answered all the same, later: a slow resolver, not a lossy one
     recovered: int = (
         0  # of those, the tries of queries answered in the end: loss by the resolver, not the world
     )
@@ -31,6 +33,7 @@ class Counts:
             "answered": self.answered,
             "unanswered": self.lost,
             "unanswered_then_answered": self.recovered,
+            "answered_late": self.late,
             "refused": self.refused,
             "servfail": self.servfail,
             "lowest_in_flight": round(self.lowest_window),
@@ -52,6 +55,8 @@ def merge(parts: list[tuple[str, Counts]]) -> dict[str, Counts]:
         m.answered += c.answered
         m.lost += c.lost
         m.recovered += c.recovered
+        m.timeouts += c.timeouts
+        m.late += c.late
         m.refused += c.refused
         m.servfail += c.servfail
         m.lowest_window += c.lowest_window  # the workers' windows are shares of one ceiling

@@ -31,11 +31,13 @@ from typing import Any
 
 import dns.asyncquery
 import dns.exception
+import dns.flags
 import dns.message
 import dns.nameserver
 import dns.rcode
 
 from dnscheck.collect.pace_report import Counts, describe, merge, overload
+from dnscheck.collect.tries import Tries
 from dnscheck.collect.upstream import ADMIT_SHARE, MAX_SLOTS, PROBE_EVERY, REFUSED_TRIES, Upstream
 
 __all__ = ["MAX_SLOTS", "Counts", "PacedGroup", "Upstream", "describe", "merge", "overload"]
@@ -99,34 +101,42 @@ class PacedGroup(dns.nameserver.Nameserver):
         ignore_trailing: bool = False,
     ) -> dns.message.Message:
         deadline = time.monotonic() + timeout
-        attempt, servfails, refusals = 0, 0, 0
-        lost_to: dict[Upstream, int] = {}
+        if max_size:  # dnspython asks over TCP after a truncated answer
+            return await _tcp(self.pick(), request, deadline)
+        tries = Tries(request, deadline, (one_rr_per_rrset, ignore_trailing))
+        servfails, refusals = 0, 0
         upstream: Upstream | None = None
-        while True:
-            upstream = self.pick(avoid=upstream if attempt else None)
-            response, rtt = await _ask(upstream, request, deadline, attempt, max_size)
-            if response is None:
-                upstream.lost()
-                attempt += 1
-                lost_to[upstream] = lost_to.get(upstream, 0) + 1
-                continue
-            rcode = response.rcode()
-            if rcode == dns.rcode.REFUSED and refusals < (REFUSED_TRIES if upstream.refusing() else 1):
-                refusals += 1
-                upstream.lost(refused=True)
-                await asyncio.sleep(min(upstream.rto(refusals), max(0.0, deadline - time.monotonic())))
-                continue
-            upstream.answered(rtt, attempt == 0)
-            if rcode == dns.rcode.SERVFAIL and servfails == 0 and time.monotonic() < deadline:
-                servfails += 1
-                upstream.counts.servfail += 1
-                continue
-            # Answered in the end: those tries were lost by the resolver - unless the end is a SERVFAIL, the
-            # answer of a recursion that took that long because a server behind the resolver is dead.
-            for u, n in lost_to.items() if rcode != dns.rcode.SERVFAIL else ():
-                u.counts.recovered += n
-            self._last = upstream
-            return response
+        try:
+            while True:
+                upstream = self.pick(avoid=upstream if tries.sent else None)
+                got = await tries.send_and_wait(upstream)
+                if got is None:
+                    continue
+                answered, response = got
+                if response.flags & dns.flags.TC:  # the same server, over TCP, within the same deadline
+                    response = await _tcp(answered.upstream, request, deadline)
+                rcode = response.rcode()
+                if rcode == dns.rcode.REFUSED and refusals < (REFUSED_TRIES if answered.upstream.refusing() else 1):
+                    refusals += 1
+                    answered.upstream.refused()
+                    tries.drop(answered)
+                    await asyncio.sleep(min(answered.upstream.rto(refusals), max(0.0, deadline - time.monotonic())))
+                    continue
+                answered.upstream.answered(answered.rtt)
+                if rcode == dns.rcode.SERVFAIL and servfails == 0 and time.monotonic() < deadline:
+                    servfails += 1
+                    answered.upstream.counts.servfail += 1
+                    tries.drop(answered)
+                    continue
+                # The tries sent before the one answered: late (answered a moment later: a slow resolver) or lost
+                # (never answered: dropped by the resolver) - unless the end is a SERVFAIL, the answer of a
+                # recursion that took that long because a server behind the resolver is dead.
+                tries.settle(answered, blame=rcode != dns.rcode.SERVFAIL)
+                self._last = answered.upstream
+                response.id = request.id
+                return response
+        finally:
+            tries.close()
 
     def report(self) -> list[Counts]:
         return [u.counts for u in self.upstreams]
@@ -150,45 +160,19 @@ class PacedGroup(dns.nameserver.Nameserver):
         return False
 
 
-async def _ask(
-    upstream: Upstream, request: dns.message.QueryMessage, deadline: float, attempt: int, tcp: bool
-) -> tuple[dns.message.Message | None, float]:
-    """One try: the response and its round trip, or (None, 0) when it stayed unanswered. Raises
-    dns.exception.Timeout when the deadline has passed."""
+async def _tcp(upstream: Upstream, request: dns.message.QueryMessage, deadline: float) -> dns.message.Message:
     if time.monotonic() >= deadline:
         raise dns.exception.Timeout
     try:
-        await upstream.acquire(deadline, retry=attempt > 0)
+        await upstream.acquire(deadline)
     except TimeoutError:
         raise dns.exception.Timeout from None
     start = time.monotonic()
-    wait = min(upstream.rto(attempt), deadline - start)
     try:
-        if not tcp:
-            try:
-                response = await dns.asyncquery.udp(
-                    request,
-                    upstream.address,
-                    max(0.01, wait),
-                    upstream.port,
-                    ignore_unexpected=True,
-                    raise_on_truncation=True,
-                    ignore_errors=True,
-                )
-                return response, time.monotonic() - start
-            except dns.message.Truncated:
-                pass  # the same server, over TCP, within the same deadline
-        response = await dns.asyncquery.tcp(
-            request, upstream.address, max(0.01, deadline - start), upstream.port
-        )
-    except dns.exception.Timeout:
-        if time.monotonic() >= deadline:
-            upstream.lost()
-            raise
-        return None, 0.0
-    except OSError:  # unreachable (ICMP), or no route: as silent as a timeout, but said at once
-        await asyncio.sleep(max(0.0, min(wait, deadline - time.monotonic())))
-        return None, 0.0
+        response = await dns.asyncquery.tcp(request, upstream.address, max(0.01, deadline - start), upstream.port)
+    except OSError:
+        raise dns.exception.Timeout from None
     finally:
         upstream.release()
-    return response, time.monotonic() - start
+    upstream.answered(time.monotonic() - start)
+    return response

@@ -13,6 +13,7 @@ import time
 from collections import deque
 from typing import Any
 
+from dnscheck.collect.channel import Channel
 from dnscheck.collect.pace_report import Counts
 
 INITIAL_RTO = 0.4  # seconds, before any answer was timed
@@ -46,6 +47,7 @@ class Upstream:
     def __init__(self, address: str, port: int, ceiling: int, rate: float | None = None) -> None:
         self.address = address
         self.port = port
+        self.channel = Channel(address, port)
         self.ceiling = max(1, ceiling)
         self.window = float(self.ceiling)
         self.hard_rate = rate
@@ -164,25 +166,45 @@ class Upstream:
 
     # -- outcomes ----------------------------------------------------------------------------------------------
 
-    def answered(self, rtt: float, first_try: bool) -> None:
+    def answered(self, rtt: float) -> None:
         self.counts.answered += 1
         self.refused_share *= 0.95
         self.last_answer = time.monotonic()
         self.lost_since_answer = 0
-        if first_try:  # Karn: a retried query's round trip is ambiguous
-            if self.srtt is None:
-                self.srtt, self.rttvar = rtt, rtt / 2
-            else:
-                self.rttvar += (abs(self.srtt - rtt) - self.rttvar) / 4
-                self.srtt += (rtt - self.srtt) / 8
+        self._sample(rtt)
         self._tick(answered=1)
 
-    def lost(self, refused: bool = False) -> None:
-        if refused:
-            self.counts.refused += 1
+    def _sample(self, rtt: float) -> None:
+        # Every try has its own message ID, so even a retried query's round trip is known (no need for Karn's rule).
+        if self.srtt is None:
+            self.srtt, self.rttvar = rtt, rtt / 2
         else:
-            self.counts.lost += 1
-            self.lost_since_answer += 1
+            self.rttvar += (abs(self.srtt - rtt) - self.rttvar) / 4
+            self.srtt += (rtt - self.srtt) / 8
+
+    def timed_out(self) -> None:
+        """A try went unanswered for its retransmission timeout (it is sent again, and still listened for)."""
+        self.counts.timeouts += 1
+        self.lost_since_answer += 1
+
+    def late(self, rtt: float) -> None:
+        """A try answered after it was sent again: the resolver is slow, not shedding load."""
+        self.counts.late += 1
+        self._sample(rtt)
+
+    def dropped(self) -> None:
+        """A try never answered, while the query was answered when sent again: the resolver dropped it."""
+        self.counts.lost += 1
+        self.counts.recovered += 1
+        self._tick(lost=1)
+
+    def abandoned(self) -> None:
+        """A try never answered, with no later answer to tell why (the deadline came first)."""
+        self.counts.lost += 1
+
+    def refused(self) -> None:
+        """REFUSED to a question asked again, read as the resolver shedding load."""
+        self.counts.refused += 1
         self._tick(lost=1)
 
     def _tick(self, answered: int = 0, lost: int = 0) -> None:

@@ -29,12 +29,15 @@ class Behaviour:
     servfail_once: bool = False  # SERVFAIL the first time each name is asked
     refuse_names: set[str] = field(default_factory=set)  # always REFUSED (a policy)
     silent: bool = False
+    delay: float = 0.0  # answer this long after the first copy of a question, every copy at once (as Unbound does)
+    forge_first: bool = False  # first send an answer to another question under the same ID
 
 
 class FakeResolver(asyncio.DatagramProtocol):
     def __init__(self, b: Behaviour) -> None:
         self.b = b
         self.seen: dict[str, int] = {}
+        self.joined: dict[str, list[tuple[dns.message.Message, tuple[str, int]]]] = {}
         self.received = 0
         self.tokens = (b.qps or 0) / 10
         self.last = time.monotonic()
@@ -57,7 +60,21 @@ class FakeResolver(asyncio.DatagramProtocol):
         else:
             r.answer.append(dns.rrset.from_text(q.question[0].name, 60, "IN", "A", "192.0.2.1"))
         self.seen[name] = self.seen.get(name, 0) + 1
+        if self.b.forge_first:
+            forged = dns.message.make_response(dns.message.make_query("forged.example", "A"))
+            forged.id = q.id
+            self.transport.sendto(forged.to_wire(), addr)
+        if self.b.delay:
+            copies = self.joined.setdefault(name, [])
+            copies.append((r, addr))
+            if len(copies) == 1:
+                asyncio.get_running_loop().call_later(self.b.delay, self._answer_all, name)
+            return
         self.transport.sendto(r.to_wire(), addr)
+
+    def _answer_all(self, name: str) -> None:
+        for r, addr in self.joined.pop(name, []):
+            self.transport.sendto(r.to_wire(), addr)
 
     def _token(self) -> bool:
         if self.b.qps is None:
@@ -119,6 +136,22 @@ def test_a_rate_limit_slows_the_pace_to_what_is_served() -> None:
     assert c.lowest_rate is not None and c.lowest_rate < 400  # the pace was cut below the limit...
     assert took < 1200 / 400 * 1.6  # ...and the run still went at a good share of the allowed rate
     assert any("pace lowered" in s for s in describe(address, c, 200))
+
+
+def test_a_slow_resolver_is_waited_for_not_read_as_lossy() -> None:
+    # A resolver slowed by a dead server behind it answers every copy of a question late, all at once: the first
+    # answer is used, whichever try it answers, and nothing is counted as dropped, so the pace is not cut.
+    out, src = _run([Behaviour(delay=1.3)], NAMES, timeout=5)
+    assert all(isinstance(x, Answered) for x in out)
+    (address, c), = src.pacing()
+    assert c.recovered == 0 and c.lost == 0 and c.lowest_rate is None, c
+    assert c.late > 0 and c.sent < 3 * len(NAMES), c
+    assert not any("unanswered" in s or "pace lowered" in s for s in describe(address, c, 200))
+
+
+def test_an_answer_to_another_question_under_the_same_id_is_ignored() -> None:
+    out, _ = _run([Behaviour(forge_first=True)], NAMES[:20])
+    assert all(isinstance(x, Answered) and x.records for x in out), out[:2]
 
 
 def test_rate_is_a_hard_cap() -> None:

@@ -1,0 +1,164 @@
+"""The tries of one query to the paced resolvers (dnscheck.collect.paced), and what each says about its resolver.
+
+A try that gets no answer within the retransmission timeout is sent again, but it stays open: its answer, if it
+comes late, is used all the same (over dnscheck.collect.channel, every try has its own message ID). When the
+query ends, each earlier try is judged: answered a moment later (`late`: a slow resolver, which cutting the pace
+does not cure) or never (`dropped`: a resolver shedding load, which the pacing reacts to).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+import dns.exception
+import dns.message
+
+from dnscheck.collect.upstream import Upstream
+
+# After an answer, how long an earlier try's answer may still come: a resolver that was working on the question
+# answers every copy of it at once (Unbound joins them), back to back.
+GRACE = 0.05
+
+
+@dataclass(eq=False)
+class Try:
+    upstream: Upstream
+    qid: int
+    future: asyncio.Future[tuple[bytes, float]]
+    sent: float
+    holding: bool = True  # holds a place in its resolver's window
+    rtt: float = 0.0
+
+
+class Tries:
+    """The tries of one question, sent until one is answered or the deadline passes."""
+
+    def __init__(
+        self, request: dns.message.QueryMessage, deadline: float, parse: tuple[bool, bool] = (False, False)
+    ) -> None:
+        self.request = request
+        self.wire = request.to_wire()
+        self.deadline = deadline
+        self.parse = parse  # one_rr_per_rrset, ignore_trailing
+        self.open: list[Try] = []
+        self.sent = 0
+
+    async def send_and_wait(self, upstream: Upstream) -> tuple[Try, dns.message.Message] | None:
+        """Send one more try to `upstream`, then wait for an answer to any open try: None when this try's
+        retransmission timeout passed first (time to try again); dns.exception.Timeout at the deadline."""
+        if time.monotonic() >= self.deadline:
+            raise dns.exception.Timeout
+        try:
+            await upstream.acquire(self.deadline, retry=self.sent > 0)
+        except TimeoutError:
+            raise dns.exception.Timeout from None
+        until = min(self.deadline, time.monotonic() + upstream.rto(self.sent))
+        self.sent += 1
+        try:
+            qid, future = await upstream.channel.send(self.wire)
+        except OSError:  # no route, or the like: as silent as a lost query, but said at once
+            upstream.release()
+            upstream.timed_out()
+            await asyncio.sleep(max(0.0, until - time.monotonic()))
+            return await self._waited(None)
+        current = Try(upstream, qid, future, time.monotonic())
+        self.open.append(current)
+        got = await self._first(until)
+        if got is None and current.holding:  # presumed lost: its place goes to the next try
+            current.holding = False
+            upstream.release()
+            upstream.timed_out()
+        return await self._waited(got)
+
+    async def _waited(
+        self, got: tuple[Try, dns.message.Message] | None
+    ) -> tuple[Try, dns.message.Message] | None:
+        if got is None and time.monotonic() >= self.deadline:
+            raise dns.exception.Timeout
+        return got
+
+    async def _first(self, until: float) -> tuple[Try, dns.message.Message] | None:
+        while True:
+            for t in list(self.open):
+                if t.future.done():
+                    message = self._read(t)
+                    if message is not None:
+                        return t, message
+            remaining = until - time.monotonic()
+            waiting = [t.future for t in self.open if not t.future.done()]
+            if remaining <= 0:
+                return None
+            if not waiting:
+                await asyncio.sleep(remaining)
+                return None
+            await asyncio.wait(waiting, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+
+    def _read(self, t: Try) -> dns.message.Message | None:
+        """The answer a finished try got, or None (and the try listens again, or is closed)."""
+        if t.future.cancelled() or t.future.exception() is not None:
+            self._close(t)
+            return None
+        data, arrived = t.future.result()
+        t.rtt = arrived - t.sent
+        one_rr_per_rrset, ignore_trailing = self.parse
+        try:
+            message = dns.message.from_wire(data, one_rr_per_rrset=one_rr_per_rrset, ignore_trailing=ignore_trailing)
+            message.id = self.request.id  # the try's own ID matched; the question must match too
+            if self.request.is_response(message):
+                return message
+        except dns.exception.DNSException:
+            pass
+        # Not an answer to this question (garbled, or forged with a guessed ID): keep listening for the real one.
+        rearmed = t.upstream.channel.rearm(t.qid)
+        if rearmed is None:
+            self._close(t)
+        else:
+            t.future = rearmed
+        return None
+
+    def drop(self, t: Try) -> None:
+        """A try whose answer is not used (REFUSED, or a SERVFAIL asked again)."""
+        self._close(t)
+
+    def settle(self, answered: Try, blame: bool) -> None:
+        """The query is answered by `answered`: the tries sent before it are judged a moment later, late or lost
+        (`blame`: count those never answered as dropped by their resolver); those sent after it are just closed."""
+        self._close(answered)
+        earlier = [t for t in self.open if t.sent < answered.sent]
+        for t in [t for t in self.open if t.sent >= answered.sent]:
+            self._close(t)
+        for t in earlier:
+            if t.holding:
+                t.holding = False
+                t.upstream.release()
+        self.open = []
+        if earlier:
+            asyncio.get_running_loop().call_later(GRACE, _judge, earlier, blame)
+
+    def close(self) -> None:
+        """The query is over (deadline, or an error): tries still open are unanswered, cause unknown."""
+        for t in list(self.open):
+            t.upstream.abandoned()
+            self._close(t)
+
+    def _close(self, t: Try) -> None:
+        if t in self.open:
+            self.open.remove(t)
+        if t.holding:
+            t.holding = False
+            t.upstream.release()
+        t.upstream.channel.forget(t.qid)
+
+
+def _judge(earlier: list[Try], blame: bool) -> None:
+    for t in earlier:
+        f = t.future
+        if f.done() and not f.cancelled() and f.exception() is None:
+            t.upstream.late(f.result()[1] - t.sent)
+        elif blame:
+            t.upstream.dropped()
+        else:
+            t.upstream.abandoned()
+        t.upstream.channel.forget(t.qid)
