@@ -153,6 +153,13 @@ MESSAGES: dict[str, Message] = {
         N_("The SPF record still authorises Microsoft 365 to send."),
         N_("Remove the Microsoft 365 include from the SPF record (keep the new provider's)."),
     ),
+    "MX_WILDCARD_M365": Message(
+        N_(
+            "The wildcard MX {name} {value} sends the mail of every subdomain without records of its own to "
+            "Exchange Online."
+        ),
+        N_("Delete the wildcard MX, or point it at the new mail provider, before the domain leaves Microsoft 365."),
+    ),
     "AUTODISCOVER_M365": Message(
         N_("Autodiscover still points at Exchange Online."),
         N_("Delete the autodiscover CNAME, or point it at the new mail provider."),

@@ -51,6 +51,12 @@ CODES: dict[str, Code] = {
         Code("MX_M365", B, Topic.MAIL, N_("An MX record points at Exchange Online.")),
         Code("MX_CNAME_M365", B, Topic.MAIL, N_("An MX host is a CNAME to Exchange Online.")),
         Code(
+            "MX_WILDCARD_M365",
+            W,
+            Topic.MAIL,
+            N_("A wildcard MX still sends the mail of every other subdomain to Exchange Online."),
+        ),
+        Code(
             "MX_INCONSISTENT",
             B,
             Topic.MAIL,
