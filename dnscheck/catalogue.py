@@ -172,6 +172,13 @@ MESSAGES: dict[str, Message] = {
         N_("A Microsoft 365 domain-verification TXT record remains."),
         N_("Delete the verification record once the domain has been removed from Microsoft 365."),
     ),
+    "VERIFY_TXT_M365.undocumented": Message(
+        N_(
+            "The TXT record {value} looks like a Microsoft 365 domain verification, but it is not the form "
+            "Microsoft documents (MS=ms followed by eight digits); it may come from a reseller's provisioning."
+        ),
+        N_("Delete it too if nothing else on the domain uses it."),
+    ),
     "VERIFY_MX_M365": Message(
         N_("A Microsoft 365 domain-verification MX record remains."),
         N_("Delete the verification record once the domain has been removed from Microsoft 365."),

@@ -80,6 +80,8 @@ CODES: dict[str, Code] = {
             W,
             Topic.LEFTOVER,
             N_("A Microsoft 365 domain-verification TXT record remains."),
+            also=(INFO,),
+            why_also=N_("info for a verification form that Microsoft does not document"),
         ),
         Code(
             "VERIFY_MX_M365", W, Topic.LEFTOVER, N_("A Microsoft 365 domain-verification MX record remains.")

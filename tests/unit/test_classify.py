@@ -942,6 +942,14 @@ def test_dnssec_codes_come_from_their_scenarios(code: str, scenario: str) -> Non
     assert code in [f.code for f in SCENARIOS[scenario]()]
 
 
+def test_undocumented_verification_txt_is_info_and_says_so() -> None:
+    obs = observe(txt=txt("v=verifydomain MS=6154796"))
+    verdict, codes, c = run(obs)
+    (f,) = by_code(c, "VERIFY_TXT_M365")
+    assert f.severity is Severity.INFO and f.variant == "undocumented" and verdict is Verdict.SAFE
+    assert not any(s.m365 for s in c.records if s.record.type == "TXT")
+
+
 # ------------------------------------------------------------------------------------------- wildcard MX
 
 

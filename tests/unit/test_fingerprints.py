@@ -315,6 +315,26 @@ def test_verification_txt(txt: str, hit: bool) -> None:
         assert fp is not None and fp.code == "VERIFY_TXT_M365"
 
 
+@pytest.mark.parametrize(
+    ("txt", "fid"),
+    [
+        ("MS=ms12345678", "txt-verify"),  # Microsoft's documented form
+        ("ms=MS12345678", "txt-verify"),
+        ("v=verifydomain MS=6154796", "txt-verify-undocumented"),  # hmcts/azure-public-dns
+        ("V=VERIFYDOMAIN ms=5017473", "txt-verify-undocumented"),
+        ("MS=77F6B29953B5B4241F92A29E1C5632174D184A59", None),  # ministryofjustice/dns: not attributable
+        ("MS=55208010", None),
+        ("MS=ms 12345678", None),
+        ("v=verifydomain MS=ms12345678", None),
+        ("v=verifydomain MS=6154796 x", None),
+    ],
+)
+def test_verification_txt_variants(txt: str, fid: str | None) -> None:
+    """The forms decided in fingerprints.py: documented, seen-but-undocumented (info), and out."""
+    fp = match_text(txt)
+    assert (fp.id if fp else None) == fid
+
+
 # ------------------------------------------------------------ the reference's regular expressions (section 7)
 
 _REF = {  # name -> (kind, regex); every name these describe must be recognised
