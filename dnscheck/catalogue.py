@@ -153,6 +153,13 @@ MESSAGES: dict[str, Message] = {
         N_("The SPF record still authorises Microsoft 365 to send."),
         N_("Remove the Microsoft 365 include from the SPF record (keep the new provider's)."),
     ),
+    "MX_WILDCARD_M365": Message(
+        N_(
+            "The wildcard MX {name} {value} sends the mail of every subdomain without records of its own to "
+            "Exchange Online."
+        ),
+        N_("Delete the wildcard MX, or point it at the new mail provider, before the domain leaves Microsoft 365."),
+    ),
     "AUTODISCOVER_M365": Message(
         N_("Autodiscover still points at Exchange Online."),
         N_("Delete the autodiscover CNAME, or point it at the new mail provider."),
@@ -164,6 +171,13 @@ MESSAGES: dict[str, Message] = {
     "VERIFY_TXT_M365": Message(
         N_("A Microsoft 365 domain-verification TXT record remains."),
         N_("Delete the verification record once the domain has been removed from Microsoft 365."),
+    ),
+    "VERIFY_TXT_M365.undocumented": Message(
+        N_(
+            "The TXT record {value} looks like a Microsoft 365 domain verification, but it is not the form "
+            "Microsoft documents (MS=ms followed by eight digits); it may come from a reseller's provisioning."
+        ),
+        N_("Delete it too if nothing else on the domain uses it."),
     ),
     "VERIFY_MX_M365": Message(
         N_("A Microsoft 365 domain-verification MX record remains."),

@@ -15,8 +15,19 @@ from dnscheck.codes import finding
 from dnscheck.collect import Source
 from dnscheck.collect.plan import collect
 from dnscheck.collect.run import Run
+from dnscheck.collect.zonefile import ZoneFileSource
 from dnscheck.dnssec import dnssec_findings
-from dnscheck.models import Finding, Observations, Result, Severity, Undetermined, Verdict, by_severity, iso
+from dnscheck.models import (
+    Finding,
+    Lookup,
+    Observations,
+    Result,
+    Severity,
+    Undetermined,
+    Verdict,
+    by_severity,
+    iso,
+)
 from dnscheck.normalise import Invalid, Target
 from dnscheck.settings import Mode
 from dnscheck.ttl import safe_after, ttls_of
@@ -55,6 +66,7 @@ async def _check(target: Target, source: Source, options: Options, run: Run | No
     obs = await collect(
         target.domain, source, deadline, options.mode, target.registered_domain, run, options.web
     )
+    obs = dataclasses.replace(obs, wildcard_mx=await wildcard_mx(source, target.domain))
     c = classify(obs, target.registered_domain)
     findings = [*c.findings, *dnssec_findings(obs.dnssec, obs.mx)]
     tenant = await asked if asked is not None else None
@@ -92,6 +104,20 @@ async def _check(target: Target, source: Source, options: Options, run: Run | No
 
         result = dataclasses.replace(result, explain=tuple(explain(obs, result, source.label)))
     return result
+
+
+async def wildcard_mx(source: Source, domain: str) -> Lookup | None:
+    """The MX of `*.<domain>`, from a zone file only.
+
+    A wildcard MX to Exchange Online routes the mail of every subdomain without records of its own there, even
+    after the apex MX has moved. A zone file shows the wildcard as written. Live modes do not ask: a query for
+    the literal name `*.<domain>` would return the wildcard (RFC 4592, 2.2.1), but that is one more query per
+    domain in a fleet run for a record few zones have, and a resolver cannot tell a wildcard's answer for some
+    other name from a record of that name. The apex MX and the leftovers stay the live verdict.
+    """
+    if not isinstance(source, ZoneFileSource) or domain == ".":
+        return None
+    return await source.lookup(f"*.{domain}", "MX")
 
 
 def _tenant_findings(tenant: TenantStatus | None, options: Options) -> list[Finding]:

@@ -74,6 +74,7 @@ def classify(obs: Observations, registered_domain: str) -> Classification:
         _ns(obs, findings, hit)
         _txt(obs, findings, hit)
         _leftovers(obs, findings, hit)
+        _wildcard_mx(obs, findings, hit)
         findings += _partner(obs)
         _mta_sts(obs, findings, m365)
         if obs.delegation is not None:
@@ -213,7 +214,11 @@ def _txt(obs: Observations, findings: list[Finding], hit: Hit) -> None:
         if fp:
             hit(fp, rec, "spf")
         fp = match_text(rec.value)
-        if fp:
+        if fp and fp.id == "txt-verify-undocumented":  # not Microsoft's form: info, not a leftover of the tenant
+            findings.append(
+                finding(fp.code, variant="undocumented", severity=Severity.INFO, record=rec, value=rec.value)
+            )
+        elif fp:
             hit(fp, rec, "text")
 
 
@@ -257,6 +262,18 @@ def _leftover(chain: Chain, findings: list[Finding], hit: Hit, origin: str) -> N
             )
 
 
+def _wildcard_mx(obs: Observations, findings: list[Finding], hit: Hit) -> None:
+    """`* MX` to Exchange Online (zone files only, see check.wildcard_mx): the subdomains' mail still goes there."""
+    lk = obs.wildcard_mx
+    if isinstance(lk, Undetermined):
+        findings.append(_failed(lk, Severity.WARNING, "name"))
+        return
+    for rec in lk.records if isinstance(lk, Answered) else ():
+        fp = match_host("mx", rec.target or "") if rec.type == "MX" else None
+        if fp and fp.code == "MX_M365":
+            hit(fp, rec, None, "MX_WILDCARD_M365", name=rec.name, value=rec.value)
+
+
 def _partner(obs: Observations) -> list[Finding]:
     """One info finding when a TXT value or a leftover CNAME names a partner-managed tenant (GoDaddy)."""
     txt = obs.txt.records if isinstance(obs.txt, Answered) else ()
@@ -294,6 +311,8 @@ def _is_address(host: str) -> bool:
 def _all_records(obs: Observations) -> Iterable[Record]:
     seen: dict[Record, None] = {}
     lookups: list[Lookup] = [obs.mx, obs.ns, obs.txt, obs.a, obs.aaaa]
+    if obs.wildcard_mx is not None:
+        lookups.append(obs.wildcard_mx)
     for chain in obs.names:
         lookups += chain.lookups
     for lk in lookups:

@@ -51,6 +51,12 @@ CODES: dict[str, Code] = {
         Code("MX_M365", B, Topic.MAIL, N_("An MX record points at Exchange Online.")),
         Code("MX_CNAME_M365", B, Topic.MAIL, N_("An MX host is a CNAME to Exchange Online.")),
         Code(
+            "MX_WILDCARD_M365",
+            W,
+            Topic.MAIL,
+            N_("A wildcard MX still sends the mail of every other subdomain to Exchange Online."),
+        ),
+        Code(
             "MX_INCONSISTENT",
             B,
             Topic.MAIL,
@@ -74,6 +80,8 @@ CODES: dict[str, Code] = {
             W,
             Topic.LEFTOVER,
             N_("A Microsoft 365 domain-verification TXT record remains."),
+            also=(INFO,),
+            why_also=N_("info for a verification form that Microsoft does not document"),
         ),
         Code(
             "VERIFY_MX_M365", W, Topic.LEFTOVER, N_("A Microsoft 365 domain-verification MX record remains.")

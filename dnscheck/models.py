@@ -277,6 +277,8 @@ class Observations:
     delegation: Delegation | None = None  # what the parent and each authoritative server said, when probed
     mta_sts: MtaSts | None = None  # the _mta-sts TXT lookup and the policy, when the domain publishes one
     dnssec: DnssecObs | None = None  # DS at the parent, keys and signatures per server (collect/dnssec.py)
+    # The MX at *.<domain>, read from a zone file only (check.wildcard_mx says why live modes do not ask).
+    wildcard_mx: Lookup | None = None
 
 
 @dataclass(frozen=True)

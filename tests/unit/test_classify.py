@@ -899,8 +899,7 @@ TID = "11111111-2222-3333-4444-555555555555"
 
 
 def _tenant(state: str, **kw: Any) -> list[str]:
-    from dnscheck.tenant import TenantStatus
-    from dnscheck.tenant import classify_tenant
+    from dnscheck.tenant import TenantStatus, classify_tenant
 
     expected = kw.pop("expected", ())
     found = classify_tenant(TenantStatus(D, state, **kw), expected)
@@ -941,6 +940,34 @@ def test_dnssec_codes_come_from_their_scenarios(code: str, scenario: str) -> Non
     from tests.unit.test_dnssec import SCENARIOS
 
     assert code in [f.code for f in SCENARIOS[scenario]()]
+
+
+def test_undocumented_verification_txt_is_info_and_says_so() -> None:
+    obs = observe(txt=txt("v=verifydomain MS=6154796"))
+    verdict, codes, c = run(obs)
+    (f,) = by_code(c, "VERIFY_TXT_M365")
+    assert f.severity is Severity.INFO and f.variant == "undocumented" and verdict is Verdict.SAFE
+    assert not any(s.m365 for s in c.records if s.record.type == "TXT")
+
+
+# ------------------------------------------------------------------------------------------- wildcard MX
+
+
+def test_wildcard_mx_to_exchange_online_is_named() -> None:
+    """`*.<domain> MX` (a zone file's, see check.wildcard_mx) to Exchange Online: a warning of its own."""
+    w = f"*.{D}"
+    obs = dataclasses.replace(
+        observe(), wildcard_mx=ans(w, "MX", rec(w, "MX", "0 contoso-com.mail.protection.outlook.com."))
+    )
+    verdict, codes, c = run(obs)
+    assert verdict is Verdict.WARNING and "MX_WILDCARD_M365" in codes
+    assert by_code(c, "MX_WILDCARD_M365")[0].severity is Severity.WARNING
+
+
+def test_wildcard_mx_that_could_not_be_read_is_never_safe() -> None:
+    obs = dataclasses.replace(observe(), wildcard_mx=Undetermined(f"*.{D}", "MX", "delegated", "zone file"))
+    verdict, codes, _ = run(obs)
+    assert verdict is Verdict.WARNING and "LOOKUP_FAILED" in codes
 
 
 # ------------------------------------------------------------------------------------------------ coverage

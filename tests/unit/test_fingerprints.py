@@ -17,6 +17,7 @@ from dnscheck.fingerprints import (
     FINGERPRINTS,
     GATEWAYS,
     M365_NAMES,
+    UNCONFIRMED_GATEWAYS,
     match_gateway,
     match_host,
     match_spf,
@@ -183,6 +184,17 @@ def test_dnssec_mx_family_is_matched_whole() -> None:
         ("mx1.hc123-45.iphmx.com", "cisco-secure-email"),
         ("cluster1.eu.messagelabs.com", "broadcom-messagelabs"),
         ("MX1.HYDRA.SOPHOS.COM.", "sophos"),
+        # the regional forms the sources of the table give
+        ("mx1-us1.ppe-hosted.com", "proofpoint-essentials"),
+        ("mx2-eu1.ppe-hosted.com.", "proofpoint-essentials"),
+        ("za-smtp-inbound-1.mimecast.com", "mimecast"),
+        ("d123456a.ess.barracudanetworks.com", "barracuda"),
+        ("d123456b.ess.de.barracudanetworks.com", "barracuda"),
+        ("cluster5a.eu.messagelabs.com.", "broadcom-messagelabs"),
+        ("mx.eu.etd.cisco.com", "cisco-email-threat-defense"),
+        ("mx-01-eu-west-1.prod.hydra.sophos.com", "sophos"),
+        # unconfirmed rows still warn: dropping them could turn a warning into "safe"
+        ("je-smtp-inbound-1.mimecast-offshore.com", "mimecast"),
     ],
 )
 def test_gateways(host: str, name: str) -> None:
@@ -196,6 +208,19 @@ def test_gateways(host: str, name: str) -> None:
 )
 def test_gateway_lookalikes(host: str) -> None:
     assert match_gateway(host) is None
+
+
+def test_every_gateway_row_names_its_evidence() -> None:
+    """No placeholder sources: a confirmed row names a URL or a repository, an unconfirmed one says so."""
+    for fp in GATEWAYS:
+        assert "the vendor's published" not in fp.source, fp.id
+        if fp.id in UNCONFIRMED_GATEWAYS:
+            assert fp.source.startswith("unconfirmed:"), fp.id
+        else:
+            # a URL, a repository path, or one of the two tables the comment above GATEWAYS defines
+            assert any(k in fp.source for k in ("https://", "/", "Posh365", "CIPP-API")), fp.id
+    assert "gateway-cisco-email-threat-defense" not in UNCONFIRMED_GATEWAYS
+    assert {"gateway-hornetsecurity", "gateway-codetwo", "gateway-exclaimer"} <= UNCONFIRMED_GATEWAYS
 
 
 # ------------------------------------------------------------------------------------------------ SPF
@@ -288,6 +313,26 @@ def test_verification_txt(txt: str, hit: bool) -> None:
     assert (fp is not None) is hit
     if hit:
         assert fp is not None and fp.code == "VERIFY_TXT_M365"
+
+
+@pytest.mark.parametrize(
+    ("txt", "fid"),
+    [
+        ("MS=ms12345678", "txt-verify"),  # Microsoft's documented form
+        ("ms=MS12345678", "txt-verify"),
+        ("v=verifydomain MS=6154796", "txt-verify-undocumented"),  # hmcts/azure-public-dns
+        ("V=VERIFYDOMAIN ms=5017473", "txt-verify-undocumented"),
+        ("MS=77F6B29953B5B4241F92A29E1C5632174D184A59", None),  # ministryofjustice/dns: not attributable
+        ("MS=55208010", None),
+        ("MS=ms 12345678", None),
+        ("v=verifydomain MS=ms12345678", None),
+        ("v=verifydomain MS=6154796 x", None),
+    ],
+)
+def test_verification_txt_variants(txt: str, fid: str | None) -> None:
+    """The forms decided in fingerprints.py: documented, seen-but-undocumented (info), and out."""
+    fp = match_text(txt)
+    assert (fp.id if fp else None) == fid
 
 
 # ------------------------------------------------------------ the reference's regular expressions (section 7)
