@@ -61,8 +61,8 @@ def main() -> None:
     with Lab.start(world, timeout=300) as lab:
         fronts = {
             "plain": lab.resolver,
-            "ratelimited": lab.misbehaving_resolver("ratelimited", [MAX_QPS.format(qps=QPS)], 5301),
-            "lossy": lab.misbehaving_resolver("lossy", [LOSSY.format(share=0.3)], 5302),
+            "ratelimited": lab.misbehaving_resolver("ratelimited", [MAX_QPS.format(qps=QPS)], 5381),
+            "lossy": lab.misbehaving_resolver("lossy", [LOSSY.format(share=0.3)], 5382),
         }
         for size in sizes:
             names = [domain_of(i) for i in range(size)]

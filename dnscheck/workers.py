@@ -77,10 +77,10 @@ class Pool:
         sys.stdout.flush()  # a forked child flushes the inherited buffer when it ends: leave nothing in it
         sys.stderr.flush()
         part = share(settings, n)
-        from dnscheck.collect.paced import MAX_SLOTS
+        from dnscheck.collect.paced import MAX_SLOTS, SHARED_FIELDS
 
         # Each resolver's learnt pace, one for all the workers (dnscheck.collect.paced).
-        pace = (ctx.Array("d", 2 * MAX_SLOTS), n)
+        pace = (ctx.Array("d", SHARED_FIELDS * MAX_SLOTS), n)
         self.inboxes: list[Connection] = []
         self.outboxes: list[Connection] = []
         self.procs: list[Any] = []

@@ -662,6 +662,12 @@ class Dnsdist(_Daemon):
 
     def start(self, dnsdist: str) -> None:
         host, port = self.address
+        # dnsdist exits when its port is taken, but another server on that port would answer the readiness check.
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.bind((host, port))
+            except OSError as e:
+                raise LabError(f"{self.name}: {host}:{port} is already in use ({e})") from None
         bhost, bport = self.backend
         rules = "\n".join(self.rules)
         # setUp(): always forward (no health checks, which the rules themselves could make fail).

@@ -38,9 +38,16 @@ import dns.rcode
 
 from dnscheck.collect.pace_report import Counts, describe, merge, overload
 from dnscheck.collect.tries import Tries
-from dnscheck.collect.upstream import ADMIT_SHARE, MAX_SLOTS, PROBE_EVERY, REFUSED_TRIES, Upstream
+from dnscheck.collect.upstream import (
+    ADMIT_SHARE,
+    MAX_SLOTS,
+    PROBE_EVERY,
+    REFUSED_TRIES,
+    SHARED_FIELDS,
+    Upstream,
+)
 
-__all__ = ["MAX_SLOTS", "Counts", "PacedGroup", "Upstream", "describe", "merge", "overload"]
+__all__ = ["MAX_SLOTS", "SHARED_FIELDS", "Counts", "PacedGroup", "Upstream", "describe", "merge", "overload"]
 
 
 class PacedGroup(dns.nameserver.Nameserver):
@@ -118,11 +125,11 @@ class PacedGroup(dns.nameserver.Nameserver):
                 rcode = response.rcode()
                 if rcode == dns.rcode.REFUSED and refusals < (REFUSED_TRIES if answered.upstream.refusing() else 1):
                     refusals += 1
-                    answered.upstream.refused()
+                    answered.upstream.refused(late=answered.timed_out)
                     tries.drop(answered)
                     await asyncio.sleep(min(answered.upstream.rto(refusals), max(0.0, deadline - time.monotonic())))
                     continue
-                answered.upstream.answered(answered.rtt)
+                answered.upstream.answered(answered.rtt, late=answered.timed_out)
                 if rcode == dns.rcode.SERVFAIL and servfails == 0 and time.monotonic() < deadline:
                     servfails += 1
                     answered.upstream.counts.servfail += 1

@@ -1,9 +1,11 @@
 """The tries of one query to the paced resolvers (dnscheck.collect.paced), and what each says about its resolver.
 
 A try that gets no answer within the retransmission timeout is sent again, but it stays open: its answer, if it
-comes late, is used all the same (over dnscheck.collect.channel, every try has its own message ID). When the
-query ends, each earlier try is judged: answered a moment later (`late`: a slow resolver, which cutting the pace
-does not cure) or never (`dropped`: a resolver shedding load, which the pacing reacts to).
+comes late, is used all the same (over dnscheck.collect.channel, every try has its own message ID). Each try is
+judged once: answered in time; `late` (answered after it was sent again: a slow resolver, which cutting the pace
+does not cure); `lost` (still unanswered a moment after another try was answered: a resolver shedding load); or
+`abandoned` (the deadline came first). The pacing hears of a timeout at once, as a loss, so that it reacts to a
+rate limit in time, and a late answer takes that loss back.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ class Try:
     sent: float
     holding: bool = True  # holds a place in its resolver's window
     rtt: float = 0.0
+    fate: str | None = None  # answered, late, lost, abandoned
+    timed_out: bool = False  # its retransmission timeout passed (the pacing counted it lost, for now)
+    blame: bool = False  # lost, while the query was answered when sent again (not a SERVFAIL): the resolver's doing
 
 
 class Tries:
@@ -54,7 +59,8 @@ class Tries:
             await upstream.acquire(self.deadline, retry=self.sent > 0)
         except TimeoutError:
             raise dns.exception.Timeout from None
-        until = min(self.deadline, time.monotonic() + upstream.rto(self.sent))
+        rto = upstream.rto(self.sent)
+        until = min(self.deadline, time.monotonic() + rto)
         self.sent += 1
         try:
             qid, future = await upstream.channel.send(self.wire)
@@ -70,6 +76,7 @@ class Tries:
             current.holding = False
             upstream.release()
             upstream.timed_out()
+            current.timed_out = True
         return await self._waited(got)
 
     async def _waited(
@@ -124,23 +131,29 @@ class Tries:
 
     def settle(self, answered: Try, blame: bool) -> None:
         """The query is answered by `answered`: the tries sent before it are judged a moment later, late or lost
-        (`blame`: count those never answered as dropped by their resolver); those sent after it are just closed."""
+        (`blame`: count those lost as dropped by their resolver, the query being answered when sent again);
+        those sent after it are just closed."""
+        answered.fate = "answered"
         self._close(answered)
         earlier = [t for t in self.open if t.sent < answered.sent]
         for t in [t for t in self.open if t.sent >= answered.sent]:
+            t.fate = t.fate or "abandoned"
             self._close(t)
         for t in earlier:
+            t.blame = blame
             if t.holding:
                 t.holding = False
                 t.upstream.release()
         self.open = []
         if earlier:
-            asyncio.get_running_loop().call_later(GRACE, _judge, earlier, blame)
+            asyncio.get_running_loop().call_later(GRACE, _judge, earlier)
 
     def close(self) -> None:
         """The query is over (deadline, or an error): tries still open are unanswered, cause unknown."""
         for t in list(self.open):
-            t.upstream.abandoned()
+            if t.fate is None:
+                t.fate = "abandoned"
+                t.upstream.abandoned()
             self._close(t)
 
     def _close(self, t: Try) -> None:
@@ -152,13 +165,13 @@ class Tries:
         t.upstream.channel.forget(t.qid)
 
 
-def _judge(earlier: list[Try], blame: bool) -> None:
+def _judge(earlier: list[Try]) -> None:
     for t in earlier:
         f = t.future
         if f.done() and not f.cancelled() and f.exception() is None:
+            t.fate = "late"
             t.upstream.late(f.result()[1] - t.sent)
-        elif blame:
-            t.upstream.dropped()
         else:
-            t.upstream.abandoned()
+            t.fate = "lost"
+            t.upstream.dropped(t.blame)
         t.upstream.channel.forget(t.qid)

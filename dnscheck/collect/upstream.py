@@ -8,9 +8,7 @@ from __future__ import annotations
 import asyncio
 import math
 import random
-import statistics
 import time
-from collections import deque
 from typing import Any
 
 from dnscheck.collect.channel import Channel
@@ -27,12 +25,16 @@ FIRST_CUT_SAMPLE = 100  # and before the first cut
 CUT = 0.7  # multiplicative decrease
 TRIAL_BUCKETS = 2  # a cut is judged on the second half-second after it (losses are noticed a timeout late)
 TRIAL_S = 1.0  # no second cut of a shared pace within this long of one (it is still being tried)
-MAX_SLOTS = (
-    16  # resolvers whose pace worker processes share: the array holds their paces, then last cut times
-)
+MAX_SLOTS = 16  # resolvers whose pace worker processes share
+SHARED_FIELDS = 3  # the shared array holds their paces, then their last cut times, then their loss floors
 GROW = 1.1  # growth of the window per clean bucket
 RATE_GROW = 1.05  # growth of the learnt rate per clean bucket: 10% a second
+# Once a cut has stood (the loss fell when the pace did: a rate limit), 2% a second: the limit is known to be near,
+# and each overrun of it costs queries that must wait a timeout to be sent again.
+RATE_GROW_NEAR_LIMIT = 1.01
 MIN_WINDOW = 4
+FLOOR_FADE = 0.84  # per half-second
+FLOOR = 0.01  # the loss share taken as usual until a trial shows more is lost at any pace
 RETRY_AHEAD_S = 0.05  # a retry waits at most this long for its send time
 REFUSED_TRIES = 4
 REFUSED_SHARE = 0.3  # a share of REFUSED among recent answers that reads as rate limiting
@@ -64,7 +66,10 @@ class Upstream:
         self._cond: asyncio.Condition | None = None
         self._next_send = 0.0
         self._bucket = (time.monotonic(), 0, 0)  # start, answered, lost
-        self._losses: deque[float] = deque(maxlen=10)  # loss share of the last judged buckets
+        # The share of queries this resolver loses at any pace (learnt when a cut did not lower the loss): loss
+        # beyond it is the pace's doing. Not a running average of recent loss: against a rate limit, the loss
+        # that overrunning it causes would soon read as usual, and the pace would creep up past the limit.
+        self._floor_here = FLOOR
         self.last_answer = time.monotonic()
         self.last_probe = 0.0
         self.lost_since_answer = 0
@@ -98,6 +103,21 @@ class Upstream:
             self._cap = value
         else:
             self._shared[self._slot] = value * self._parts if value is not None else 0.0
+
+    @property
+    def _floor(self) -> float:
+        """The loss share this resolver shows at any pace; with worker processes, learnt by them together (one
+        that learnt it alone would leave the others cutting the shared pace for loss no cut can cure)."""
+        if self._shared is None:
+            return self._floor_here
+        return max(FLOOR, float(self._shared[self._slot + 2 * MAX_SLOTS]))
+
+    @_floor.setter
+    def _floor(self, value: float) -> None:
+        if self._shared is None:
+            self._floor_here = value
+        else:
+            self._shared[self._slot + 2 * MAX_SLOTS] = value
 
     def share_pace(self, shared: Any, slot: int, parts: int) -> None:
         self._shared, self._slot, self._parts = shared, slot, parts
@@ -166,13 +186,15 @@ class Upstream:
 
     # -- outcomes ----------------------------------------------------------------------------------------------
 
-    def answered(self, rtt: float) -> None:
+    def answered(self, rtt: float, late: bool = False) -> None:
+        """A query answered (`late`: by a try whose timeout had passed: the loss it counted is taken back)."""
         self.counts.answered += 1
+        self.counts.late += late
         self.refused_share *= 0.95
         self.last_answer = time.monotonic()
         self.lost_since_answer = 0
         self._sample(rtt)
-        self._tick(answered=1)
+        self._tick(answered=1, lost=-1 if late else 0)
 
     def _sample(self, rtt: float) -> None:
         # Every try has its own message ID, so even a retried query's round trip is known (no need for Karn's rule).
@@ -183,33 +205,39 @@ class Upstream:
             self.srtt += (rtt - self.srtt) / 8
 
     def timed_out(self) -> None:
-        """A try went unanswered for its retransmission timeout (it is sent again, and still listened for)."""
+        """A try went unanswered for its retransmission timeout: lost, for the pace, until its answer comes late
+        (it is sent again, and still listened for)."""
         self.counts.timeouts += 1
         self.lost_since_answer += 1
+        self._tick(lost=1)
 
     def late(self, rtt: float) -> None:
-        """A try answered after it was sent again: the resolver is slow, not shedding load."""
+        """A try answered after it was sent again: the resolver is slow, not shedding load; the loss its timeout
+        counted is taken back."""
         self.counts.late += 1
         self._sample(rtt)
+        self._tick(lost=-1)
 
-    def dropped(self) -> None:
-        """A try never answered, while the query was answered when sent again: the resolver dropped it."""
+    def dropped(self, blame: bool) -> None:
+        """A try never answered (`blame`: while the query was answered when sent again: the resolver's doing)."""
         self.counts.lost += 1
-        self.counts.recovered += 1
-        self._tick(lost=1)
+        if blame:
+            self.counts.recovered += 1
 
     def abandoned(self) -> None:
         """A try never answered, with no later answer to tell why (the deadline came first)."""
         self.counts.lost += 1
 
-    def refused(self) -> None:
-        """REFUSED to a question asked again, read as the resolver shedding load."""
+    def refused(self, late: bool = False) -> None:
+        """REFUSED to a question asked again, read as the resolver shedding load (one loss, not two, when the
+        try's timeout had passed)."""
         self.counts.refused += 1
-        self._tick(lost=1)
+        if not late:
+            self._tick(lost=1)
 
     def _tick(self, answered: int = 0, lost: int = 0) -> None:
         start, a, b = self._bucket
-        a, b = a + answered, b + lost
+        a, b = a + answered, max(0, b + lost)  # a late answer may take back a loss counted in an earlier bucket
         now = time.monotonic()
         if now - start < BUCKET_S:
             self._bucket = (start, a, b)
@@ -225,8 +253,10 @@ class Upstream:
             self._judge_trial(share)
             return
         # More loss than usual, beyond chance (binomial, 3 standard deviations): the resolver is shedding load.
-        usual = max(0.01, statistics.median(self._losses)) if self._losses else 0.01
-        self._losses.append(share)
+        usual = self._floor
+        # The floor fades (half-life ~2 s) unless a trial confirms it: a floor learnt from a misjudged trial
+        # must not let the pace overrun a rate limit for the rest of the run.
+        self._floor = FLOOR + (usual - FLOOR) * FLOOR_FADE
         # The first cut needs a fuller half-second: at the start answers are slow (cold caches), not limited.
         enough = n >= (MIN_SAMPLE if self.cap is not None else FIRST_CUT_SAMPLE)
         if enough and b > usual * n + 3 * math.sqrt(n * usual * (1 - usual)):
@@ -235,10 +265,10 @@ class Upstream:
             self._grow()
 
     def _cut(self, answered_rate: float, share: float) -> None:
-        before = self.cap
-        self.window = max(MIN_WINDOW, min(self.window, self.inflight) * CUT)
+        before, window = self.cap, self.window
         if self._shared is not None and time.monotonic() - self._shared[self._slot + MAX_SLOTS] < TRIAL_S:
-            return  # another worker has just cut the shared pace: its trial decides
+            return  # another worker has just cut the shared pace: its trial decides (a cut here would stay uncut)
+        self.window = max(MIN_WINDOW, min(self.window, self.inflight) * CUT)
         # To what was answered (the resolver's pace, as far as one half-second tells), but never below four fifths of
         # the pace before: a noisy half-second must not halve the run's speed.
         self.cap = max(5.0, min(before or answered_rate, answered_rate) * 0.9, (before or 0.0) * 0.8)
@@ -246,7 +276,7 @@ class Upstream:
             self._shared[self._slot + MAX_SLOTS] = (
                 time.monotonic()
             )  # system-wide clock: the other workers see it
-        self._trial = (share, before, self.window / CUT, TRIAL_BUCKETS, self.cap)  # what to go back to
+        self._trial = (share, before, window, TRIAL_BUCKETS, self.cap)  # what to go back to
 
     def _judge_trial(self, share: float) -> None:
         """A cut is a trial: if the loss did not fall after it, the loss is not caused by the pace (a resolver
@@ -258,7 +288,10 @@ class Upstream:
             return
         self._trial = None
         if share >= loss * 0.7:
-            if self.cap is not None and abs(self.cap - made) < made * 0.01:  # nobody has changed it since
+            self._floor = max(self._floor, share)  # lost as much at a lower pace: loss the pace does not cause
+            # Back to the pace before the cut, unless it has grown past that since (lowered further since, by
+            # another worker's cut in the same loss: that loss is the pace-independent one just learnt).
+            if self.cap is not None and self.cap <= made * 1.01:
                 self.cap = cap
             self.window = max(self.window, window)
             return
@@ -271,7 +304,8 @@ class Upstream:
         self.window = min(float(self.ceiling), self.window * GROW + 1)
         cap = self.cap
         if cap is not None:  # gently: a rate limit is found again within a few seconds, not overrun
-            self.cap = cap * RATE_GROW ** (1 / self._parts)  # each worker grows the shared pace
+            grow = RATE_GROW if self.counts.lowest_rate is None else RATE_GROW_NEAR_LIMIT
+            self.cap = cap * grow ** (1 / self._parts)  # each worker grows the shared pace
         self._wake()
 
     def backlog(self) -> tuple[int, float | None]:
