@@ -485,8 +485,11 @@ _GATEWAY_ROWS: tuple[tuple[str, tuple[str, ...], str, bool], ...] = (
     (
         "hornetsecurity",
         ("hornetsecurity.com",),
-        "unconfirmed: no published MX under hornetsecurity.com was found",
-        False,
+        "Hornetsecurity 365 Total Protection (Vade merged in): the domain's MX points at Hornetsecurity, which "
+        "forwards to Microsoft 365, https://cp.hornetsecurity.com/manual/en/partner/365_total_protection/"
+        "c_basic_settings.html; hosts mx01-mx04.hornetsecurity.com (priorities 10-40), "
+        "https://www.captaindns.com/en/blog/hornetsecurity-secure-email-gateway; no published zone found",
+        True,
     ),
     (
         "forcepoint",
