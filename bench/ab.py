@@ -27,7 +27,7 @@ sys.path.insert(0, str(HERE.parent))
 import fleet  # noqa: E402
 
 
-def measure(exe: str, inp: Path, mode: str, concurrency: int) -> tuple[float, float]:
+def measure(exe: str, inp: Path, mode: str, concurrency: int, extra: list[str]) -> tuple[float, float]:
     """(wall seconds, user+sys CPU seconds) of one run."""
     cmd = [
         exe,
@@ -42,6 +42,7 @@ def measure(exe: str, inp: Path, mode: str, concurrency: int) -> tuple[float, fl
         str(concurrency),
         "--mode",
         mode,
+        *extra,
     ]
     start = time.monotonic()
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -67,6 +68,8 @@ def main() -> None:
     p.add_argument("--mode", default="auto")
     p.add_argument("--concurrency", type=int, default=50)
     p.add_argument("--delay-ms", type=float, default=0.0)
+    p.add_argument("--a-args", default="", help="more options for A only")
+    p.add_argument("--b-args", default="", help="more options for B only, e.g. '--workers 1'")
     a = p.parse_args()
     if not fleet.in_namespace():
         reexec_in_namespace()
@@ -82,7 +85,8 @@ def main() -> None:
         for i in range(a.repeat * 2):
             which = order[i % 4]
             lab.flush()  # every run starts cold
-            wall, cpu = measure(a.a if which == "A" else a.b, inp, a.mode, a.concurrency)
+            exe, extra = (a.a, a.a_args) if which == "A" else (a.b, a.b_args)
+            wall, cpu = measure(exe, inp, a.mode, a.concurrency, extra.split())
             runs[which].append((wall, cpu))
             print(
                 f"{which}: {a.size / wall:6.1f} domains/s, {cpu * 1000 / a.size:6.2f} ms CPU/domain",

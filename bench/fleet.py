@@ -53,7 +53,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 NS_MARK = "DNSCHECK_FLEET_IN_NAMESPACE"
-TARGETS = {"floor": 0.75, "latency": 0.8, "checkdmarc": 20.0, "rss_mb": 150.0}
+# Issue 10's targets: one worker against the floor, 1.5x in --mode resolver and 1.0x in the default mode; 20x
+# checkdmarc; 100 MB peak RSS on 100,000 lines. (The latency ratio is issue 4's, kept as a check.)
+FLOOR_TARGETS = {"resolver": 1.5, "auto": 1.0}
+TARGETS = {"latency": 0.8, "checkdmarc": 20.0, "rss_mb": 100.0}
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -694,7 +697,8 @@ def ratios(res: Results) -> list[tuple[str, str, float, float, str, bool]]:
     for case in cases:
         d, f = _rates(res, "dnscheck", case), _rates(res, "floor", case)
         if d and f and f[0] and f[1]:
-            t = TARGETS["floor"]
+            mode = next(x.mode for x in res.runs if x.case == case and x.tool == "dnscheck")
+            t = FLOOR_TARGETS.get(mode, 1.0)
             out.append(("throughput / floor's", case, d[0] / f[0], d[1] / f[1], f">= {t}", d[0] / f[0] >= t))
     for case in cases:
         r = next(x for x in res.runs if x.case == case and x.tool == "dnscheck")
