@@ -194,7 +194,7 @@ def _workers(
         return 1  # one zone, loaded once, a few domains
     if asked is not None:
         return asked
-    from dnscheck.workers import default_workers
+    from dnscheck.settings import default_workers
 
     return default_workers(None if input_file else len(domains))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -53,3 +54,13 @@ class CheckSettings:
     parent_ds: str | None = None  # --parent-ds: "live" or a file of DS records, with zone_file
     workers: int = 1  # processes that share the input (--workers); the CLI resolves its default
     shard: Shard | None = None  # only this slice of the input (--shard K/N)
+
+
+def default_workers(lines: int | None) -> int:
+    """The number of cores this process may run on; no more than the lines, when they are known. (Here, not
+    in dnscheck.workers: a single-domain check must not import multiprocessing to learn it needs one worker.)"""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, lines) if lines is not None else cores)

@@ -42,15 +42,6 @@ POLL_S = 1.0  # how often an idle worker checks that its parent is still there
 PACING = -1  # the line number of a worker's last message: its resolver counts
 
 
-def default_workers(lines: int | None) -> int:
-    """The number of cores this process may run on; no more than the lines, when they are known."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, lines) if lines is not None else cores)
-
-
 def share(settings: CheckSettings, n: int) -> CheckSettings:
     """One worker's settings: its share of the limits, so that the workers together stay within them."""
     dns = settings.dns

@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from dnscheck.app import worker_setup
-from dnscheck.settings import CheckSettings, DnsSettings, Mode
+from dnscheck.settings import CheckSettings, DnsSettings, Mode, default_workers
 from dnscheck.shard import Shard, slice_of
-from dnscheck.workers import Pool, default_workers, share
+from dnscheck.workers import Pool, share
 
 
 @pytest.fixture
