@@ -11,6 +11,7 @@ rate limit in time, and a late answer takes that loss back.
 from __future__ import annotations
 
 import asyncio
+import struct
 import time
 from dataclasses import dataclass
 
@@ -22,6 +23,28 @@ from dnscheck.collect.upstream import Upstream
 # After an answer, how long an earlier try's answer may still come: a resolver that was working on the question
 # answers every copy of it at once (Unbound joins them), back to back.
 GRACE = 0.05
+
+
+def request_wire(request: dns.message.Message) -> bytes:
+    """The request's wire form. The resolver's questions all have one shape (one question, EDNS0 with a payload
+    size, no option, no TSIG), which this packs directly: dnspython's renderer took ~36 us per query, ~6% of a
+    fleet run's CPU. Any other shape goes through dnspython."""
+    if (
+        len(request.question) == 1
+        and not (request.answer or request.authority or request.additional)
+        and request.edns == 0
+        and request.ednsflags == 0
+        and not request.options
+        and not request.pad
+        and request.tsig is None
+    ):
+        q = request.question[0]
+        head = struct.pack("!HHHHHH", request.id, request.flags, 1, 0, 0, 1)
+        opt = struct.pack("!HHBHHIH", q.rdtype, q.rdclass, 0, 41, request.payload, 0, 0)  # root owner, OPT
+        name = q.name.to_wire()
+        assert name is not None  # None only when given a file to write to
+        return head + name + opt
+    return request.to_wire()
 
 
 @dataclass(eq=False)
@@ -44,7 +67,7 @@ class Tries:
         self, request: dns.message.QueryMessage, deadline: float, parse: tuple[bool, bool] = (False, False)
     ) -> None:
         self.request = request
-        self.wire = request.to_wire()
+        self.wire = request_wire(request)
         self.deadline = deadline
         self.parse = parse  # one_rr_per_rrset, ignore_trailing
         self.open: list[Try] = []

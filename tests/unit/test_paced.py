@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import dns.edns
 import dns.message
 import dns.rcode
 import dns.rrset
@@ -224,3 +225,17 @@ def test_group_reports_the_server_that_answered() -> None:
 def test_group_is_async_only(bad: PacedGroup) -> None:
     with pytest.raises(NotImplementedError):
         bad.query(dns.message.make_query("a.example", "A"), 1, None, 0, False)
+
+
+@pytest.mark.parametrize("name,rdtype", [
+    ("contoso.com", "MX"), ("selector1._domainkey.contoso.com", "CNAME"), ("_sip._tls.contoso.com", "SRV"),
+    ("xn--bcher-kva.example", "TXT"), (".", "NS"), ("a" * 63 + ".example", "A"), ("CaSe.ExAmPlE", "AAAA"),
+])
+@pytest.mark.parametrize("edns", [dict(use_edns=0, payload=1232), dict(use_edns=0, payload=4096), dict(use_edns=False),
+                                  dict(use_edns=0, want_dnssec=True), dict(use_edns=0, options=[
+                                      dns.edns.GenericOption(dns.edns.OptionType.NSID, b"")])])
+def test_request_wire_is_dnspythons(name: str, rdtype: str, edns: dict[str, object]) -> None:
+    from dnscheck.collect.tries import request_wire
+
+    q = dns.message.make_query(name, rdtype, **edns)  # type: ignore[arg-type]
+    assert request_wire(q) == q.to_wire()
