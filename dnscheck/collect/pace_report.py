@@ -69,28 +69,46 @@ def merge(parts: list[tuple[str, Counts]]) -> dict[str, Counts]:
 
 
 def describe(address: str, c: Counts, ceiling: int) -> list[str]:
-    """Plain sentences about one resolver, for stderr and the JSON summary; none when all went well."""
+    """Plain sentences about one resolver, in the user's language, for stderr and the JSON summary; none when all
+    went well."""
+    from dnscheck.i18n import _
+
     said = []
+    n = max(1, round(c.lowest_window))
     # Queries that went unanswered and were answered when sent again: what the resolver dropped. Queries never
     # answered at all are about names nobody can resolve in time (dead servers): the world's doing, not said here.
     if c.sent and (c.recovered + c.refused) / c.sent >= NOTABLE:
-        said.append(
-            f"resolver {address} left {_pct(c.recovered, c.sent)} of queries unanswered"
-            + (f" and refused {_pct(c.refused, c.sent)}" if c.refused else "")
-            + " (they were sent again)"
+        lost, refused = _pct(c.recovered, c.sent), _pct(c.refused, c.sent)
+        if c.refused:
+            text = _(
+                "resolver {resolver} left {lost} of queries unanswered and refused {refused} (they were sent again)"
+            )
+        else:
+            text = _("resolver {resolver} left {lost} of queries unanswered (they were sent again)")
+        said.append(text.format(resolver=address, lost=lost, refused=refused))
+    if c.lowest_rate is not None:
+        text = _(
+            "resolver {resolver}: pace lowered to {rate} queries/s at the slowest, queries in flight to {n} "
+            "(of {ceiling})"
         )
-    if c.lowest_rate is not None or round(c.lowest_window) < ceiling:
-        said.append(
-            f"resolver {address}: pace lowered to {round(c.lowest_rate or 0)} queries/s at the slowest"
-            f", queries in flight to {max(1, round(c.lowest_window))} (of {ceiling})"
+        said.append(text.format(resolver=address, rate=round(c.lowest_rate), n=n, ceiling=ceiling))
+    elif n < ceiling:  # slow answers: fewer in flight, no cap on the rate
+        text = _(
+            "resolver {resolver}: queries in flight lowered to {n} (of {ceiling}) at the fewest, its answers being slow"
         )
+        said.append(text.format(resolver=address, n=n, ceiling=ceiling))
     if c.held_to is not None:
-        said.append(
-            f"resolver {address}: domains checked at once lowered to {c.held_to} at the fewest, so that none "
-            "waited out its --timeout in the queue"
+        text = _(
+            "resolver {resolver}: domains checked at once lowered to {n} at the fewest, so that none waited out "
+            "its --timeout in the queue"
         )
+        said.append(text.format(resolver=address, n=c.held_to))
     if c.skipped:
-        said.append(f"resolver {address} stopped answering and was skipped while the others answered")
+        said.append(
+            _("resolver {resolver} stopped answering and was skipped while the others answered").format(
+                resolver=address
+            )
+        )
     return said
 
 

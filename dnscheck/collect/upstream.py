@@ -33,6 +33,7 @@ RATE_GROW = 1.05  # growth of the learnt rate per clean bucket: 10% a second
 # and each overrun of it costs queries that must wait a timeout to be sent again.
 RATE_GROW_NEAR_LIMIT = 1.01
 MIN_WINDOW = 4
+SLOW_RTT = 0.05  # seconds: a smoothed round trip above this (and 4x the fastest) is a queue, not a link
 FLOOR_FADE = 0.84  # per half-second
 FLOOR = 0.01  # the loss share taken as usual until a trial shows more is lost at any pace
 RETRY_AHEAD_S = 0.05  # a retry waits at most this long for its send time
@@ -61,6 +62,10 @@ class Upstream:
         self.waiting = 0  # queries waiting for room in the window
         self.served = 0.0  # the highest answer rate seen over a half-second (queries/s)
         self.srtt: float | None = None
+        self.min_rtt: float | None = None
+        # Of the queries lost then answered when sent again, the share answered at once (moving average): a rate
+        # limiter's signature. Until some are seen, a cut lowers only the queries in flight.
+        self.fast_recoveries = 0.0
         self.rttvar = 0.0
         self.counts = Counts(lowest_window=self.window)
         self._cond: asyncio.Condition | None = None
@@ -75,7 +80,7 @@ class Upstream:
         self.lost_since_answer = 0
         self.refused_share = 0.0  # of the last few dozen answers (moving average)
         # a cut being tried: the loss, cap and window before it, the half-seconds until it is judged, the cap set
-        self._trial: tuple[float, float | None, float, int, float] | None = None
+        self._trial: tuple[float, float | None, float, int, float | None] | None = None
 
     def __str__(self) -> str:
         return f"{self.address}:{self.port}" if ":" not in self.address else f"[{self.address}]:{self.port}"
@@ -198,6 +203,7 @@ class Upstream:
 
     def _sample(self, rtt: float) -> None:
         # Every try has its own message ID, so even a retried query's round trip is known (no need for Karn's rule).
+        self.min_rtt = rtt if self.min_rtt is None else min(self.min_rtt, rtt)
         if self.srtt is None:
             self.srtt, self.rttvar = rtt, rtt / 2
         else:
@@ -218,11 +224,14 @@ class Upstream:
         self._sample(rtt)
         self._tick(lost=-1)
 
-    def dropped(self, blame: bool) -> None:
-        """A try never answered (`blame`: while the query was answered when sent again: the resolver's doing)."""
+    def dropped(self, blame: bool, fast: bool = False) -> None:
+        """A try never answered (`blame`: while the query was answered when sent again: the resolver's doing;
+        `fast`: and that answer came at once, as from a rate limiter that drops some queries and answers the
+        rest, not from a queue that answers everything late)."""
         self.counts.lost += 1
         if blame:
             self.counts.recovered += 1
+            self.fast_recoveries += ((1.0 if fast else 0.0) - self.fast_recoveries) * 0.1
 
     def abandoned(self) -> None:
         """A try never answered, with no later answer to tell why (the deadline came first)."""
@@ -269,14 +278,24 @@ class Upstream:
         if self._shared is not None and time.monotonic() - self._shared[self._slot + MAX_SLOTS] < TRIAL_S:
             return  # another worker has just cut the shared pace: its trial decides (a cut here would stay uncut)
         self.window = max(MIN_WINDOW, min(self.window, self.inflight) * CUT)
-        # To what was answered (the resolver's pace, as far as one half-second tells), but never below four fifths of
-        # the pace before: a noisy half-second must not halve the run's speed.
-        self.cap = max(5.0, min(before or answered_rate, answered_rate) * 0.9, (before or 0.0) * 0.8)
+        # Loss with slow answers is a queue (the resolver, or servers behind it, overloaded or dead): fewer queries
+        # in flight is the cure, and the window alone does it, at whatever rate the answers come back. A rate
+        # limiter drops while it answers the rest at once: only then is the send rate cut, to what was answered
+        # (as far as one half-second tells), never below four fifths of the pace before (a noisy half-second must
+        # not halve the run's speed). Cutting the rate to the answer rate of a slow world would starve it.
+        if self.fast_recoveries >= 0.5 and not self._queueing():
+            self.cap = max(5.0, min(before or answered_rate, answered_rate) * 0.9, (before or 0.0) * 0.8)
         if self._shared is not None:
             self._shared[self._slot + MAX_SLOTS] = (
                 time.monotonic()
             )  # system-wide clock: the other workers see it
         self._trial = (share, before, window, TRIAL_BUCKETS, self.cap)  # what to go back to
+
+    def _queueing(self) -> bool:
+        """Answers come back much slower than the fastest seen: queries wait in a queue somewhere."""
+        if self.srtt is None or self.min_rtt is None:
+            return False
+        return self.srtt > max(SLOW_RTT, 4 * self.min_rtt)
 
     def _judge_trial(self, share: float) -> None:
         """A cut is a trial: if the loss did not fall after it, the loss is not caused by the pace (a resolver
@@ -291,7 +310,7 @@ class Upstream:
             self._floor = max(self._floor, share)  # lost as much at a lower pace: loss the pace does not cause
             # Back to the pace before the cut, unless it has grown past that since (lowered further since, by
             # another worker's cut in the same loss: that loss is the pace-independent one just learnt).
-            if self.cap is not None and self.cap <= made * 1.01:
+            if self.cap is not None and made is not None and self.cap <= made * 1.01:
                 self.cap = cap
             self.window = max(self.window, window)
             return
