@@ -23,7 +23,6 @@ from dnscheck.collect.upstream import Upstream
 # After an answer, how long an earlier try's answer may still come: a resolver that was working on the question
 # answers every copy of it at once (Unbound joins them), back to back.
 GRACE = 0.05
-FAST = 0.05  # an answer within this long came at once, not out of a queue
 
 
 def request_wire(request: dns.message.Message) -> bytes:
@@ -170,8 +169,7 @@ class Tries:
                 t.upstream.release()
         self.open = []
         if earlier:
-            fast = answered.rtt < FAST
-            asyncio.get_running_loop().call_later(GRACE, _judge, earlier, fast)
+            asyncio.get_running_loop().call_later(GRACE, _judge, earlier)
 
     def close(self) -> None:
         """The query is over (deadline, or an error): tries still open are unanswered, cause unknown."""
@@ -190,7 +188,7 @@ class Tries:
         t.upstream.channel.forget(t.qid)
 
 
-def _judge(earlier: list[Try], fast: bool) -> None:
+def _judge(earlier: list[Try]) -> None:
     for t in earlier:
         f = t.future
         if f.done() and not f.cancelled() and f.exception() is None:
@@ -198,5 +196,5 @@ def _judge(earlier: list[Try], fast: bool) -> None:
             t.upstream.late(f.result()[1] - t.sent)
         else:
             t.fate = "lost"
-            t.upstream.dropped(t.blame, fast)
+            t.upstream.dropped(t.blame)
         t.upstream.channel.forget(t.qid)

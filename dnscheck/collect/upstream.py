@@ -33,7 +33,6 @@ RATE_GROW = 1.05  # growth of the learnt rate per clean bucket: 10% a second
 # and each overrun of it costs queries that must wait a timeout to be sent again.
 RATE_GROW_NEAR_LIMIT = 1.01
 MIN_WINDOW = 4
-SLOW_RTT = 0.05  # seconds: a smoothed round trip above this (and 4x the fastest) is a queue, not a link
 FLOOR_FADE = 0.84  # per half-second
 FLOOR = 0.01  # the loss share taken as usual until a trial shows more is lost at any pace
 RETRY_AHEAD_S = 0.05  # a retry waits at most this long for its send time
@@ -62,10 +61,10 @@ class Upstream:
         self.waiting = 0  # queries waiting for room in the window
         self.served = 0.0  # the highest answer rate seen over a half-second (queries/s)
         self.srtt: float | None = None
-        self.min_rtt: float | None = None
-        # Of the queries lost then answered when sent again, the share answered at once (moving average): a rate
-        # limiter's signature. Until some are seen, a cut lowers only the queries in flight.
-        self.fast_recoveries = 0.0
+        # Of the tries whose timeout passed, the share never answered (moving average), the others being answered
+        # late. A rate limiter drops, and never answers what it dropped; a resolver that is slow (a dead server
+        # behind it, or too much work) answers late. Until drops are seen, a cut lowers only the queries in flight.
+        self.never_answered = 0.0
         self.rttvar = 0.0
         self.counts = Counts(lowest_window=self.window)
         self._cond: asyncio.Condition | None = None
@@ -195,6 +194,8 @@ class Upstream:
         """A query answered (`late`: by a try whose timeout had passed: the loss it counted is taken back)."""
         self.counts.answered += 1
         self.counts.late += late
+        if late:
+            self._fate(answered=True)
         self.refused_share *= 0.95
         self.last_answer = time.monotonic()
         self.lost_since_answer = 0
@@ -203,7 +204,6 @@ class Upstream:
 
     def _sample(self, rtt: float) -> None:
         # Every try has its own message ID, so even a retried query's round trip is known (no need for Karn's rule).
-        self.min_rtt = rtt if self.min_rtt is None else min(self.min_rtt, rtt)
         if self.srtt is None:
             self.srtt, self.rttvar = rtt, rtt / 2
         else:
@@ -221,17 +221,19 @@ class Upstream:
         """A try answered after it was sent again: the resolver is slow, not shedding load; the loss its timeout
         counted is taken back."""
         self.counts.late += 1
+        self._fate(answered=True)
         self._sample(rtt)
         self._tick(lost=-1)
 
-    def dropped(self, blame: bool, fast: bool = False) -> None:
-        """A try never answered (`blame`: while the query was answered when sent again: the resolver's doing;
-        `fast`: and that answer came at once, as from a rate limiter that drops some queries and answers the
-        rest, not from a queue that answers everything late)."""
+    def dropped(self, blame: bool) -> None:
+        """A try never answered (`blame`: while the query was answered when sent again: the resolver's doing)."""
         self.counts.lost += 1
         if blame:
             self.counts.recovered += 1
-            self.fast_recoveries += ((1.0 if fast else 0.0) - self.fast_recoveries) * 0.1
+            self._fate(answered=False)
+
+    def _fate(self, answered: bool) -> None:
+        self.never_answered += ((0.0 if answered else 1.0) - self.never_answered) * 0.1
 
     def abandoned(self) -> None:
         """A try never answered, with no later answer to tell why (the deadline came first)."""
@@ -278,24 +280,19 @@ class Upstream:
         if self._shared is not None and time.monotonic() - self._shared[self._slot + MAX_SLOTS] < TRIAL_S:
             return  # another worker has just cut the shared pace: its trial decides (a cut here would stay uncut)
         self.window = max(MIN_WINDOW, min(self.window, self.inflight) * CUT)
-        # Loss with slow answers is a queue (the resolver, or servers behind it, overloaded or dead): fewer queries
+        # Timeouts answered late are a queue (the resolver, or servers behind it, overloaded or dead): fewer queries
         # in flight is the cure, and the window alone does it, at whatever rate the answers come back. A rate
-        # limiter drops while it answers the rest at once: only then is the send rate cut, to what was answered
+        # limiter drops, and never answers what it dropped: only then is the send rate cut, to what was answered
         # (as far as one half-second tells), never below four fifths of the pace before (a noisy half-second must
-        # not halve the run's speed). Cutting the rate to the answer rate of a slow world would starve it.
-        if self.fast_recoveries >= 0.5 and not self._queueing():
+        # not halve the run's speed). Cutting the rate to the answer rate of a slow world would starve it. (Not
+        # the round trip: on a busy client it grows with the client's own load, rate limiter or not.)
+        if self.never_answered >= 0.5:
             self.cap = max(5.0, min(before or answered_rate, answered_rate) * 0.9, (before or 0.0) * 0.8)
         if self._shared is not None:
             self._shared[self._slot + MAX_SLOTS] = (
                 time.monotonic()
             )  # system-wide clock: the other workers see it
         self._trial = (share, before, window, TRIAL_BUCKETS, self.cap)  # what to go back to
-
-    def _queueing(self) -> bool:
-        """Answers come back much slower than the fastest seen: queries wait in a queue somewhere."""
-        if self.srtt is None or self.min_rtt is None:
-            return False
-        return self.srtt > max(SLOW_RTT, 4 * self.min_rtt)
 
     def _judge_trial(self, share: float) -> None:
         """A cut is a trial: if the loss did not fall after it, the loss is not caused by the pace (a resolver
