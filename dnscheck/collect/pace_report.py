@@ -33,6 +33,7 @@ class Counts:
             "answered": self.answered,
             "unanswered": self.lost,
             "unanswered_then_answered": self.recovered,
+            "timed_out": self.timeouts,
             "answered_late": self.late,
             "refused": self.refused,
             "servfail": self.servfail,
