@@ -55,7 +55,6 @@ class Try:
     sent: float
     holding: bool = True  # holds a place in its resolver's window
     rtt: float = 0.0
-    fate: str | None = None  # answered, late, lost, abandoned
     timed_out: bool = False  # its retransmission timeout passed (the pacing counted it lost, for now)
     blame: bool = False  # lost, while the query was answered when sent again (not a SERVFAIL): the resolver's doing
 
@@ -156,11 +155,9 @@ class Tries:
         """The query is answered by `answered`: the tries sent before it are judged a moment later, late or lost
         (`blame`: count those lost as dropped by their resolver, the query being answered when sent again);
         those sent after it are just closed."""
-        answered.fate = "answered"
         self._close(answered)
         earlier = [t for t in self.open if t.sent < answered.sent]
         for t in [t for t in self.open if t.sent >= answered.sent]:
-            t.fate = t.fate or "abandoned"
             self._close(t)
         for t in earlier:
             t.blame = blame
@@ -174,9 +171,7 @@ class Tries:
     def close(self) -> None:
         """The query is over (deadline, or an error): tries still open are unanswered, cause unknown."""
         for t in list(self.open):
-            if t.fate is None:
-                t.fate = "abandoned"
-                t.upstream.abandoned()
+            t.upstream.abandoned()
             self._close(t)
 
     def _close(self, t: Try) -> None:
@@ -192,9 +187,7 @@ def _judge(earlier: list[Try]) -> None:
     for t in earlier:
         f = t.future
         if f.done() and not f.cancelled() and f.exception() is None:
-            t.fate = "late"
             t.upstream.late(f.result()[1] - t.sent)
         else:
-            t.fate = "lost"
             t.upstream.dropped(t.blame)
         t.upstream.channel.forget(t.qid)
