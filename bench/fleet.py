@@ -677,11 +677,13 @@ def _median(values: list[float]) -> float:
 
 
 def _rates(res: Results, tool: str, case: str | None = None, **match: object) -> tuple[float, float] | None:
-    """(median adjusted rate, median raw rate) of the matching runs."""
+    """(median adjusted rate, median raw rate) of the matching runs whose output checked out: a run that gave
+    wrong or no results (a broken install answers 1000 domains in no time) never counts toward a ratio."""
     runs = [
         r
         for r in res.runs
         if r.tool == tool
+        and r.check == "ok"
         and (case is None or r.case == case)
         and all(getattr(r, k) == v for k, v in match.items())
     ]

@@ -18,6 +18,11 @@ def rcode_failure(rcode: str) -> str:
     return f"answered {rcode}"
 
 
+def rcode_failure_of(server: str, what: str) -> str:
+    """The reason for a resolver's answer that could not be used (`what`: its rcode, or what was wrong with it)."""
+    return f"no server could answer: {server} {what}"
+
+
 def is_refusal(lookup: object) -> bool:
     """A server that refuses the question (REFUSED, NOTAUTH) does not serve the zone: lame, not failing."""
     reason = getattr(lookup, "reason", None)

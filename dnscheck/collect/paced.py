@@ -27,9 +27,9 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
-import dns.asyncquery
 import dns.exception
 import dns.flags
 import dns.message
@@ -37,7 +37,7 @@ import dns.nameserver
 import dns.rcode
 
 from dnscheck.collect.pace_report import Counts, describe, merge, overload
-from dnscheck.collect.tries import Tries
+from dnscheck.collect.tries import Tries, dnspython_reader, request_wire
 from dnscheck.collect.upstream import (
     ADMIT_SHARE,
     MAX_SLOTS,
@@ -46,6 +46,16 @@ from dnscheck.collect.upstream import (
     SHARED_FIELDS,
     Upstream,
 )
+
+
+class _Answer(Protocol):
+    @property
+    def flags(self) -> int: ...
+
+    def rcode(self) -> int: ...
+
+
+R = TypeVar("R", bound=_Answer)
 
 __all__ = ["MAX_SLOTS", "SHARED_FIELDS", "Counts", "PacedGroup", "Upstream", "describe", "merge", "overload"]
 
@@ -107,10 +117,24 @@ class PacedGroup(dns.nameserver.Nameserver):
         one_rr_per_rrset: bool = False,
         ignore_trailing: bool = False,
     ) -> dns.message.Message:
-        deadline = time.monotonic() + timeout
-        if max_size:  # dnspython asks over TCP after a truncated answer
-            return await _tcp(self.pick(), request, deadline)
-        tries = Tries(request, deadline, (one_rr_per_rrset, ignore_trailing))
+        read = dnspython_reader(request, one_rr_per_rrset, ignore_trailing)
+        response, upstream = await self.exchange(
+            request_wire(request), time.monotonic() + timeout, read, max_size
+        )
+        self._last = upstream
+        response.id = request.id
+        return response
+
+    async def exchange(
+        self, wire: bytes, deadline: float, read: Callable[[bytes], R], tcp: bool = False
+    ) -> tuple[R, Upstream]:
+        """The answer to the query `wire`, read by `read` (a dnspython Message, or dnscheck.collect.wire's Reply:
+        anything with `flags` and `rcode()`), and the resolver that gave it. dns.exception.Timeout at the
+        deadline."""
+        if tcp:
+            chosen = self.pick()
+            return read(await _tcp(chosen, wire, deadline)), chosen
+        tries = Tries(wire, deadline, read)
         servfails, refusals = 0, 0
         upstream: Upstream | None = None
         try:
@@ -121,13 +145,17 @@ class PacedGroup(dns.nameserver.Nameserver):
                     continue
                 answered, response = got
                 if response.flags & dns.flags.TC:  # the same server, over TCP, within the same deadline
-                    response = await _tcp(answered.upstream, request, deadline)
+                    response = read(await _tcp(answered.upstream, wire, deadline))
                 rcode = response.rcode()
-                if rcode == dns.rcode.REFUSED and refusals < (REFUSED_TRIES if answered.upstream.refusing() else 1):
+                if rcode == dns.rcode.REFUSED and refusals < (
+                    REFUSED_TRIES if answered.upstream.refusing() else 1
+                ):
                     refusals += 1
                     answered.upstream.refused(late=answered.timed_out)
                     tries.drop(answered)
-                    await asyncio.sleep(min(answered.upstream.rto(refusals), max(0.0, deadline - time.monotonic())))
+                    await asyncio.sleep(
+                        min(answered.upstream.rto(refusals), max(0.0, deadline - time.monotonic()))
+                    )
                     continue
                 answered.upstream.answered(answered.rtt, late=answered.timed_out)
                 if rcode == dns.rcode.SERVFAIL and servfails == 0 and time.monotonic() < deadline:
@@ -139,9 +167,7 @@ class PacedGroup(dns.nameserver.Nameserver):
                 # (never answered: dropped by the resolver) - unless the end is a SERVFAIL, the answer of a
                 # recursion that took that long because a server behind the resolver is dead.
                 tries.settle(answered, blame=rcode != dns.rcode.SERVFAIL)
-                self._last = answered.upstream
-                response.id = request.id
-                return response
+                return response, answered.upstream
         finally:
             tries.close()
 
@@ -167,7 +193,8 @@ class PacedGroup(dns.nameserver.Nameserver):
         return False
 
 
-async def _tcp(upstream: Upstream, request: dns.message.QueryMessage, deadline: float) -> dns.message.Message:
+async def _tcp(upstream: Upstream, wire: bytes, deadline: float) -> bytes:
+    """The answer to `wire` over TCP (RFC 7766: two-octet length, then the message), under a fresh ID."""
     if time.monotonic() >= deadline:
         raise dns.exception.Timeout
     try:
@@ -175,11 +202,21 @@ async def _tcp(upstream: Upstream, request: dns.message.QueryMessage, deadline: 
     except TimeoutError:
         raise dns.exception.Timeout from None
     start = time.monotonic()
+    qid = random.getrandbits(16).to_bytes(2, "big")
     try:
-        response = await dns.asyncquery.tcp(request, upstream.address, max(0.01, deadline - start), upstream.port)
-    except OSError:
+        async with asyncio.timeout(max(0.01, deadline - start)):
+            reader, writer = await asyncio.open_connection(upstream.address, upstream.port)
+            try:
+                writer.write(len(wire).to_bytes(2, "big") + qid + wire[2:])
+                size = int.from_bytes(await reader.readexactly(2), "big")
+                data = await reader.readexactly(size)
+            finally:
+                writer.close()
+    except (OSError, TimeoutError, asyncio.IncompleteReadError):
         raise dns.exception.Timeout from None
     finally:
         upstream.release()
+    if data[:2] != qid:
+        raise dns.exception.FormError("an answer over TCP under another ID")
     upstream.answered(time.monotonic() - start)
-    return response
+    return wire[:2] + data[2:]

@@ -5,6 +5,7 @@ Every DNS failure becomes Undetermined with a reason a person can read; nothing 
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import time
 from typing import Any
@@ -15,16 +16,28 @@ import dns.flags
 import dns.message
 import dns.name
 import dns.nameserver
+import dns.rcode
 import dns.rdatatype
 import dns.resolver
 
-from dnscheck.collect.failures import undetermined
+from dnscheck.collect import wire as _wire
+from dnscheck.collect.failures import rcode_failure_of, undetermined
 from dnscheck.collect.run import PER_SERVER, ServerLimit
+from dnscheck.collect.wire import host_text as _host
+from dnscheck.collect.wire import records_of
 from dnscheck.collect.zonecut import is_ancestor_or_self
 from dnscheck.errors import ConfigError
 from dnscheck.models import Answered, Lookup, Record, Undetermined
 
-__all__ = ["PER_SERVER", "EDNS_PAYLOAD", "ServerLimit", "ResolverSource", "make_resolver", "parse_server"]
+__all__ = [
+    "PER_SERVER",
+    "EDNS_PAYLOAD",
+    "ServerLimit",
+    "ResolverSource",
+    "make_resolver",
+    "parse_server",
+    "records_of",
+]
 
 EDNS_PAYLOAD = 1232  # the DNS Flag Day 2020 size: larger answers come back truncated, then over TCP
 
@@ -144,6 +157,15 @@ class ResolverSource:
         self.label = "resolver " + ", ".join(str(ns) for ns in resolver.nameservers)
         limits = {ns._limit for ns in resolver.nameservers if isinstance(ns, LimitedNameserver)}
         self.server_limit: ServerLimit | None = next(iter(limits), None)
+        # the paced resolvers, asked directly (dnscheck.collect.wire reads their answers)
+        self._group: Any = None
+        if len(resolver.nameservers) == 1 and not isinstance(
+            resolver.nameservers[0], dns.nameserver.Do53Nameserver
+        ):
+            from dnscheck.collect.paced import PacedGroup
+
+            if isinstance(resolver.nameservers[0], PacedGroup):
+                self._group = resolver.nameservers[0]
 
     def admit(self, active: int, timeout: float) -> bool:
         """Whether one more domain may start now (see dnscheck.collect.paced.PacedGroup.admit)."""
@@ -180,6 +202,8 @@ class ResolverSource:
         return None
 
     async def lookup(self, name: str, rdtype: str) -> Lookup:
+        if self._group is not None:
+            return await self._paced_lookup(name, rdtype)
         start = time.monotonic()
 
         def ms() -> int:
@@ -207,6 +231,57 @@ class ResolverSource:
                 ms(),
             )
         return _checked(Answered(name, rdtype, records, "NOERROR", _soa_owner(response), server, ms(), aa))
+
+    async def _paced_lookup(self, name: str, rdtype: str) -> Lookup:
+        """The same lookup without dns.asyncresolver: the paced resolvers are asked directly and their answer read
+        by dnscheck.collect.wire, with the outcome dnspython's resolver would give (the same reasons)."""
+        start = time.monotonic()
+        try:
+            query = _wire.query(name, _type_code(rdtype), EDNS_PAYLOAD)
+        except (dns.exception.DNSException, ValueError) as e:
+            return undetermined(e, name, rdtype, None, 0)
+        asked = _wire.question(query)
+        try:
+            reply, upstream = await self._group.exchange(
+                query, start + self._resolver.lifetime, lambda data: _wire.read(data, asked)
+            )
+        except dns.exception.Timeout:
+            return undetermined(
+                dns.resolver.LifetimeTimeout(timeout=0.0, errors=[]), name, rdtype, None, _ms(start)
+            )
+        except (dns.exception.DNSException, OSError, ValueError) as e:
+            return Undetermined(name, rdtype, rcode_failure_of(str(self._group), str(e)), None, _ms(start))
+        server = f"{upstream.address}:{upstream.port}"
+        return _from_reply(name, rdtype, reply, server, _ms(start))
+
+
+def _from_reply(name: str, rdtype: str, reply: Any, server: str, ms: int) -> Lookup:
+    """A resolver's reply (dnscheck.collect.wire.Reply) as a Lookup, as ResolverSource.lookup makes it from
+    dnspython's Answer or exception."""
+    code = reply.rcode()
+    if code == dns.rcode.YXDOMAIN:
+        return undetermined(dns.resolver.YXDOMAIN(), name, rdtype, None, ms)
+    if code not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+        return Undetermined(name, rdtype, rcode_failure_of(server, reply.rcode_text()), None, ms)
+    if reply.chain_error is not None:
+        return Undetermined(name, rdtype, rcode_failure_of(server, reply.chain_error), None, ms)
+    if code == dns.rcode.NXDOMAIN:
+        return _checked(Answered(name, rdtype, reply.records, "NXDOMAIN", reply.zone, None, ms))
+    if reply.answered and not reply.records:
+        return Undetermined(
+            name, rdtype, "the answer does not answer the question (only other names or types)", server, ms
+        )
+    aa = bool(reply.flags & dns.flags.AA)
+    return _checked(Answered(name, rdtype, reply.records, "NOERROR", reply.zone, server, ms, aa))
+
+
+def _ms(start: float) -> int:
+    return round((time.monotonic() - start) * 1000)
+
+
+@functools.lru_cache(maxsize=64)
+def _type_code(rdtype: str) -> int:
+    return int(dns.rdatatype.from_text(rdtype))
 
 
 def _checked(lk: Answered) -> Lookup:
@@ -252,32 +327,3 @@ def _records(response: dns.message.Message | None) -> tuple[Record, ...]:
 def _chain_records(chain: dns.message.ChainingResult) -> tuple[Record, ...]:
     rrsets = [*chain.cnames, *([chain.answer] if chain.answer is not None else [])]
     return tuple(rec for rrset in rrsets for rec in records_of(rrset))
-
-
-def records_of(rrset: Any) -> list[Record]:
-    """Records in presentation form, with the pointed-at host name kept for matching."""
-    name = _host(rrset.name)
-    rtype = dns.rdatatype.to_text(rrset.rdtype)
-    return [_record(name, rtype, rd, rrset.ttl) for rd in rrset]
-
-
-def _record(name: str, rtype: str, rd: Any, ttl: int) -> Record:
-    if rtype == "TXT":
-        text = b"".join(rd.strings).decode("utf-8", errors="replace")
-        return Record(name, rtype, text, ttl)
-    if rtype == "MX":
-        target = _host(rd.exchange)
-        return Record(name, rtype, f"{rd.preference} {target}", ttl, target)
-    if rtype in ("CNAME", "NS", "DNAME"):
-        target = _host(rd.target)
-        return Record(name, rtype, target, ttl, target)
-    if rtype == "SRV":
-        target = _host(rd.target)
-        return Record(name, rtype, f"{rd.priority} {rd.weight} {rd.port} {target}", ttl, target)
-    return Record(name, rtype, rd.to_text(), ttl)
-
-
-def _host(name: dns.name.Name) -> str:
-    # The root name (a null MX's exchange) stays ".", everything else loses its trailing dot.
-    text = name.to_text(omit_final_dot=True).lower()
-    return text or "."

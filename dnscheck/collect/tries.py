@@ -13,12 +13,16 @@ from __future__ import annotations
 import asyncio
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import dns.exception
 import dns.message
 
 from dnscheck.collect.upstream import Upstream
+
+T = TypeVar("T")
 
 # After an answer, how long an earlier try's answer may still come: a resolver that was working on the question
 # answers every copy of it at once (Unbound joins them), back to back.
@@ -59,20 +63,35 @@ class Try:
     blame: bool = False  # lost, while the query was answered when sent again (not a SERVFAIL): the resolver's doing
 
 
-class Tries:
-    """The tries of one question, sent until one is answered or the deadline passes."""
+def dnspython_reader(
+    request: dns.message.QueryMessage, one_rr_per_rrset: bool = False, ignore_trailing: bool = False
+) -> Callable[[bytes], dns.message.Message]:
+    """Reads an answer to `request` with dnspython (DNSException: it is not one)."""
 
-    def __init__(
-        self, request: dns.message.QueryMessage, deadline: float, parse: tuple[bool, bool] = (False, False)
-    ) -> None:
-        self.request = request
-        self.wire = request_wire(request)
+    def read(data: bytes) -> dns.message.Message:
+        message = dns.message.from_wire(
+            data, one_rr_per_rrset=one_rr_per_rrset, ignore_trailing=ignore_trailing
+        )
+        message.id = request.id  # the try's own ID matched; the question must match too
+        if not request.is_response(message):
+            raise dns.exception.FormError("not an answer to the question")
+        return message
+
+    return read
+
+
+class Tries(Generic[T]):
+    """The tries of one question, sent until one is answered or the deadline passes. `read` makes an answer of a
+    datagram, or raises dns.exception.DNSException when the datagram is not one."""
+
+    def __init__(self, wire: bytes, deadline: float, read: Callable[[bytes], T]) -> None:
+        self.wire = wire
         self.deadline = deadline
-        self.parse = parse  # one_rr_per_rrset, ignore_trailing
+        self.read = read
         self.open: list[Try] = []
         self.sent = 0
 
-    async def send_and_wait(self, upstream: Upstream) -> tuple[Try, dns.message.Message] | None:
+    async def send_and_wait(self, upstream: Upstream) -> tuple[Try, T] | None:
         """Send one more try to `upstream`, then wait for an answer to any open try: None when this try's
         retransmission timeout passed first (time to try again); dns.exception.Timeout at the deadline."""
         if time.monotonic() >= self.deadline:
@@ -101,14 +120,12 @@ class Tries:
             current.timed_out = True
         return await self._waited(got)
 
-    async def _waited(
-        self, got: tuple[Try, dns.message.Message] | None
-    ) -> tuple[Try, dns.message.Message] | None:
+    async def _waited(self, got: tuple[Try, T] | None) -> tuple[Try, T] | None:
         if got is None and time.monotonic() >= self.deadline:
             raise dns.exception.Timeout
         return got
 
-    async def _first(self, until: float) -> tuple[Try, dns.message.Message] | None:
+    async def _first(self, until: float) -> tuple[Try, T] | None:
         while True:
             for t in list(self.open):
                 if t.future.done():
@@ -124,19 +141,15 @@ class Tries:
                 return None
             await asyncio.wait(waiting, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
 
-    def _read(self, t: Try) -> dns.message.Message | None:
+    def _read(self, t: Try) -> T | None:
         """The answer a finished try got, or None (and the try listens again, or is closed)."""
         if t.future.cancelled() or t.future.exception() is not None:
             self._close(t)
             return None
         data, arrived = t.future.result()
         t.rtt = arrived - t.sent
-        one_rr_per_rrset, ignore_trailing = self.parse
         try:
-            message = dns.message.from_wire(data, one_rr_per_rrset=one_rr_per_rrset, ignore_trailing=ignore_trailing)
-            message.id = self.request.id  # the try's own ID matched; the question must match too
-            if self.request.is_response(message):
-                return message
+            return self.read(data)
         except dns.exception.DNSException:
             pass
         # Not an answer to this question (garbled, or forged with a guessed ID): keep listening for the real one.
