@@ -12,6 +12,7 @@ dnscheck/collect/plan.py and collect/authoritative.py:
   once; a CNAME-typed name whose CNAME does not point at Microsoft is followed (up to 8 hops);
 - wave 2: the A (then AAAA when the name exists without an A) of every MX host that is not Microsoft's, whose
   answer also carries the host's CNAME chain; an address found is kept for the run, like dnscheck's run cache;
+  in `--mode resolver`, the domain's MX again with AD set (dnscheck's DNSSEC view of the resolver);
 - `--mode auto`, unless the domain is NXDOMAIN: the parent zone's NS and its servers' A/AAAA through the
   resolver (once per parent zone and run), the referral from each parent server, the A/AAAA of name server
   hosts without glue (once per host and run), then SOA, NS (zone), MX and TXT from every delegated server
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 
 import dns.asyncquery
@@ -80,6 +82,7 @@ class Floor:
         r.cache = None
         self.resolver = r
         self.timeout = timeout
+        self.host, self.port = host, port
         self.queries = 0
         # Once per run, as dnscheck's run cache: a parent zone's servers, a name server host's addresses.
         self.parents: dict[str, asyncio.Future[list[str]]] = {}
@@ -109,6 +112,13 @@ class Floor:
         except (dns.exception.DNSException, OSError):
             return None
         return response
+
+    async def validated(self, domain: str) -> None:
+        self.queries += 1
+        q = dns.message.make_query(domain, "MX", use_edns=0, payload=EDNS_PAYLOAD)
+        q.flags |= dns.flags.AD
+        with contextlib.suppress(dns.exception.DNSException, OSError):
+            await dns.asyncquery.udp_with_fallback(q, self.host, timeout=self.timeout, port=self.port)
 
     async def chain(self, name: str, rdtype: str) -> None:
         seen = {name}
@@ -141,6 +151,8 @@ class Floor:
             }
         )
         wave2 = [self.mx_address(h) for h in hosts if h and not microsoft(h)]
+        if mode == "resolver":  # dnscheck's DNSSEC view: the MX again, with AD set (collect/dnssec_query.py)
+            wave2.append(self.validated(domain))
         if mode != "resolver" and not nx and ns is not None:
             wave2.append(self.probe(domain, ns, everything=mode == "authoritative"))
         await asyncio.gather(*wave2)

@@ -43,13 +43,19 @@ def atomic_open(path: str, perms: int | None = None, what: str = "-o") -> Iterat
             yield f
         return
     mode = perms if perms is not None else (stat.S_IMODE(st.st_mode) & 0o666 if st else 0o600)
+    # SIGTERM/SIGHUP held back while the file is created and tracked: one arriving in between would otherwise
+    # find a file its handler does not know of yet, and leave it behind.
+    held = _hold_signals()
     try:
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=os.path.dirname(target)
-        )
-    except OSError as e:
-        raise CantCreateError(f"cannot write {what} {path}: {e.strerror}") from None
-    _track(tmp)
+        try:
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=os.path.dirname(target)
+            )
+        except OSError as e:
+            raise CantCreateError(f"cannot write {what} {path}: {e.strerror}") from None
+        _track(tmp)
+    finally:
+        _release_signals(held)
     try:
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
@@ -115,6 +121,18 @@ def _write_through(target: str, path: str, what: str) -> Iterator[TextIO]:
             yield f
     except OSError as e:
         raise WriteError(f"cannot write {what} {path}: {e.strerror or e}") from None
+
+
+def _hold_signals() -> set[int | signal.Signals] | None:
+    try:
+        return signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    except (AttributeError, ValueError, OSError):  # not POSIX
+        return None
+
+
+def _release_signals(held: set[int | signal.Signals] | None) -> None:
+    if held is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _track(tmp: str) -> None:

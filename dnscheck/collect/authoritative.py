@@ -19,7 +19,6 @@ import asyncio
 import time
 from collections.abc import Iterable
 
-import dns.asyncquery
 import dns.exception
 import dns.flags
 import dns.message
@@ -27,7 +26,7 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 
-from dnscheck.collect import Source
+from dnscheck.collect import Source, transport, wire
 from dnscheck.collect.failures import rcode_failure, undetermined
 from dnscheck.collect.resolver import EDNS_PAYLOAD, records_of
 from dnscheck.collect.run import Run, Server
@@ -42,17 +41,26 @@ MAX_TRY = 2.0  # one UDP try waits at most this long before the query is sent ag
 async def exchange(
     server: Server, address: str, query: dns.message.Message, deadline: float, port: int = 53
 ) -> dns.message.Message:
+    """Send `query` within `deadline` (see exchange_wire), read with dnspython. Raises on failure."""
+    data = await exchange_wire(server, address, query.to_wire(), deadline, port)
+    response = dns.message.from_wire(data)
+    response.id = query.id
+    return response
+
+
+async def exchange_wire(server: Server, address: str, query: bytes, deadline: float, port: int = 53) -> bytes:
     """Send `query` within `deadline`: a slot, UDP with retries, TCP after truncation. Raises on failure."""
     if server.down is not None:
         raise _Down(server.down)
+    asked = wire.question(query)
     async with asyncio.timeout(max(0.0, deadline - time.monotonic())):  # a hard stop, whatever happens inside
         async with server.slot():
-            return await _udp_then_tcp(server, address, query, deadline, port)
+            return await _udp_then_tcp(server, address, query, asked, deadline, port)
 
 
 async def _udp_then_tcp(
-    server: Server, address: str, query: dns.message.Message, deadline: float, port: int
-) -> dns.message.Message:
+    server: Server, address: str, query: bytes, asked: bytes, deadline: float, port: int
+) -> bytes:
     per_try = max(0.2, min(MAX_TRY, (deadline - time.monotonic()) / 3))
     while True:
         wait = min(per_try, deadline - time.monotonic())
@@ -60,20 +68,15 @@ async def _udp_then_tcp(
             raise dns.exception.Timeout
         sent = time.monotonic()
         try:
-            # An answer from another address is ignored (the real one may still come), not taken for it.
-            response = await dns.asyncquery.udp(
-                query, address, timeout=wait, port=port, ignore_unexpected=True
-            )
+            data = await transport.udp(address, port, query, asked, wait)
         except dns.exception.Timeout:
             if wait >= per_try:  # a full try without an answer, not one cut short by the deadline
-                server.timed_out(
-                    f"{query.question[0].name} {dns.rdatatype.to_text(query.question[0].rdtype)}"
-                )
+                server.timed_out(wire.describe(asked))
             continue
         server.answered(time.monotonic() - sent)
-        if not response.flags & dns.flags.TC:
-            return response
-        return await dns.asyncquery.tcp(query, address, timeout=deadline - time.monotonic(), port=port)
+        if not data[2] & 0x02:  # TC: truncated
+            return data
+        return await transport.tcp(address, port, query, deadline - time.monotonic())
 
 
 class _Down(Exception):
@@ -107,20 +110,25 @@ async def ask(run: Run, address: str, name: str, rdtype: str, deadline: float, p
     if cannot_exist(name):
         return Answered(name, rdtype, (), "NXDOMAIN", server=address)
     start = time.monotonic()
-    response = await _query(run, address, name, rdtype, deadline, port)
-    if isinstance(response, Undetermined):
-        return response
     where = f"{address}:{port}" if port != 53 else address
+    try:
+        query = wire.query(name, wire.type_code(rdtype), EDNS_PAYLOAD, rd=False)
+        data = await exchange_wire(run.authoritative.server(address), address, query, deadline, port)
+        reply = wire.read(data, wire.question(query), owned=True)
+    except _Down as e:
+        return Undetermined(name, rdtype, str(e), where, 0, silent=True)
+    except (dns.exception.DNSException, OSError, TimeoutError, ValueError) as e:
+        return undetermined(e, name, rdtype, where, round((time.monotonic() - start) * 1000))
     ms = round((time.monotonic() - start) * 1000)
-    qname = dns.name.from_text(name)
-    recs = tuple(r for rrset in response.answer if rrset.name == qname for r in records_of(rrset))
-    soa = next((_text(rs.name) for rs in response.authority if rs.rdtype == dns.rdatatype.SOA), None)
+    rcode = reply.rcode_text()
+    if rcode not in ("NOERROR", "NXDOMAIN"):
+        return Undetermined(name, rdtype, rcode_failure(rcode), where, ms)
+    recs, soa = reply.owned, reply.zone
     if soa is not None and not recs and not is_ancestor_or_self(soa, name):
         return Undetermined(
             name, rdtype, f"inconsistent answer: the SOA of {soa}, which does not hold {name}", where, ms
         )
-    rcode = dns.rcode.to_text(response.rcode())
-    return Answered(name, rdtype, recs, rcode, soa, where, ms, bool(response.flags & dns.flags.AA))
+    return Answered(name, rdtype, recs, rcode, soa, where, ms, bool(reply.flags & dns.flags.AA))
 
 
 async def ask_referral(

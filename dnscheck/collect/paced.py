@@ -36,6 +36,7 @@ import dns.message
 import dns.nameserver
 import dns.rcode
 
+from dnscheck.collect import transport
 from dnscheck.collect.pace_report import Counts, describe, merge, overload
 from dnscheck.collect.tries import Tries, dnspython_reader, request_wire
 from dnscheck.collect.upstream import (
@@ -194,7 +195,6 @@ class PacedGroup(dns.nameserver.Nameserver):
 
 
 async def _tcp(upstream: Upstream, wire: bytes, deadline: float) -> bytes:
-    """The answer to `wire` over TCP (RFC 7766: two-octet length, then the message), under a fresh ID."""
     if time.monotonic() >= deadline:
         raise dns.exception.Timeout
     try:
@@ -202,21 +202,11 @@ async def _tcp(upstream: Upstream, wire: bytes, deadline: float) -> bytes:
     except TimeoutError:
         raise dns.exception.Timeout from None
     start = time.monotonic()
-    qid = random.getrandbits(16).to_bytes(2, "big")
     try:
-        async with asyncio.timeout(max(0.01, deadline - start)):
-            reader, writer = await asyncio.open_connection(upstream.address, upstream.port)
-            try:
-                writer.write(len(wire).to_bytes(2, "big") + qid + wire[2:])
-                size = int.from_bytes(await reader.readexactly(2), "big")
-                data = await reader.readexactly(size)
-            finally:
-                writer.close()
-    except (OSError, TimeoutError, asyncio.IncompleteReadError):
+        data = await transport.tcp(upstream.address, upstream.port, wire, max(0.01, deadline - start))
+    except OSError:
         raise dns.exception.Timeout from None
     finally:
         upstream.release()
-    if data[:2] != qid:
-        raise dns.exception.FormError("an answer over TCP under another ID")
     upstream.answered(time.monotonic() - start)
-    return wire[:2] + data[2:]
+    return data

@@ -5,7 +5,6 @@ Every DNS failure becomes Undetermined with a reason a person can read; nothing 
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import time
 from typing import Any
@@ -22,9 +21,9 @@ import dns.resolver
 
 from dnscheck.collect import wire as _wire
 from dnscheck.collect.failures import rcode_failure_of, undetermined
+from dnscheck.collect.records import host_text as _host
+from dnscheck.collect.records import records_of
 from dnscheck.collect.run import PER_SERVER, ServerLimit
-from dnscheck.collect.wire import host_text as _host
-from dnscheck.collect.wire import records_of
 from dnscheck.collect.zonecut import is_ancestor_or_self
 from dnscheck.errors import ConfigError
 from dnscheck.models import Answered, Lookup, Record, Undetermined
@@ -237,7 +236,7 @@ class ResolverSource:
         by dnscheck.collect.wire, with the outcome dnspython's resolver would give (the same reasons)."""
         start = time.monotonic()
         try:
-            query = _wire.query(name, _type_code(rdtype), EDNS_PAYLOAD)
+            query = _wire.query(name, _wire.type_code(rdtype), EDNS_PAYLOAD)
         except (dns.exception.DNSException, ValueError) as e:
             return undetermined(e, name, rdtype, None, 0)
         asked = _wire.question(query)
@@ -278,10 +277,6 @@ def _from_reply(name: str, rdtype: str, reply: Any, server: str, ms: int) -> Loo
 def _ms(start: float) -> int:
     return round((time.monotonic() - start) * 1000)
 
-
-@functools.lru_cache(maxsize=64)
-def _type_code(rdtype: str) -> int:
-    return int(dns.rdatatype.from_text(rdtype))
 
 
 def _checked(lk: Answered) -> Lookup:

@@ -25,10 +25,10 @@ owners and lengths checked) but only an SOA's owner is kept, and the OPT record 
 
 from __future__ import annotations
 
+import functools
 import re
 import struct
 from dataclasses import dataclass
-from typing import Any
 
 import dns.exception
 import dns.ipv4
@@ -38,6 +38,7 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 
+from dnscheck.collect.records import records_of
 from dnscheck.models import Record
 
 MAX_CHAIN = 16  # dnspython's dns.message.MAX_CHAIN
@@ -71,6 +72,7 @@ class Reply:
     answered: bool  # the answer section has records (perhaps of other names or types)
     zone: str | None  # the owner of the first SOA in the authority section
     chain_error: str | None = None  # why the chain could not be followed (ChainTooLong, AnswerForNXDOMAIN)
+    owned: tuple[Record, ...] = ()  # with read(owned=True): the answer's records owned by the question's name
 
     def rcode(self) -> int:
         return self.code
@@ -79,10 +81,10 @@ class Reply:
         return _RCODES.get(self.code) or dns.rcode.to_text(self.code)  # type: ignore[arg-type]
 
 
-def query(name: str, rdtype: int, payload: int, qid: int = 0) -> bytes:
-    """A recursive query (RD, EDNS0 with `payload`, no option) for `name`, as dnspython's make_query +
+def query(name: str, rdtype: int, payload: int, qid: int = 0, rd: bool = True) -> bytes:
+    """A query (RD unless `rd` is false, EDNS0 with `payload`, no option) for `name`, as dnspython's make_query +
     use_edns(0, 0, payload) would pack it."""
-    head = _HEAD.pack(qid, 0x0100, 1, 0, 0, 1)
+    head = _HEAD.pack(qid, 0x0100 if rd else 0, 1, 0, 0, 1)
     return head + name_wire(name) + struct.pack("!HHBHHIH", rdtype, _IN, 0, _OPT, payload, 0, 0)
 
 
@@ -101,22 +103,38 @@ def name_wire(name: str) -> bytes:
 
 
 def question(query: bytes) -> bytes:
-    """The question section of a query packed by `query()` (name, type, class), its name lower-cased."""
-    return query[12:-15].lower() + query[-15:-11]
+    """The question section of a query (name, type, class; no compression in a query's first name), its name
+    lower-cased: what an answer must repeat."""
+    end = 12
+    while end < len(query) and query[end]:
+        end += query[end] + 1
+    return query[12 : end + 1].lower() + query[end + 1 : end + 5]
 
 
-def read(data: bytes, asked: bytes) -> Reply:
+def describe(asked: bytes) -> str:
+    """A question section as text ("example.com. MX"), for messages."""
+    name, at = _name(asked + b"\0" * 4, 0, len(asked))
+    return f"{name}. {dns.rdatatype.to_text(struct.unpack_from('!H', asked, at)[0])}"
+
+
+@functools.lru_cache(maxsize=64)
+def type_code(rdtype: str) -> int:
+    return int(dns.rdatatype.from_text(rdtype))
+
+
+def read(data: bytes, asked: bytes, owned: bool = False) -> Reply:
     """The reply in `data` to the question `asked` (see `question`). WireError when it is malformed, or is not a
-    response to that question."""
+    response to that question. `owned`: also the records the answer has for the question's name, of any type
+    (what an authoritative server says about the name)."""
     try:
-        return _read(data, asked)
+        return _read(data, asked, owned)
     except _Unsupported:
-        return from_dnspython(data, asked)
+        return from_dnspython(data, asked, owned)
     except (IndexError, struct.error, UnicodeDecodeError) as e:
         raise WireError(f"malformed message ({e})") from None
 
 
-def from_dnspython(data: bytes, asked: bytes) -> Reply:
+def from_dnspython(data: bytes, asked: bytes, owned: bool = False) -> Reply:
     """The same reading, through dnspython (an answer with records of a type not read here)."""
     try:
         message = dns.message.from_wire(data)
@@ -148,7 +166,7 @@ class _Unsupported(Exception):
     pass
 
 
-def _read(data: bytes, asked: bytes) -> Reply:
+def _read(data: bytes, asked: bytes, owned: bool) -> Reply:
     _, flags, qdcount, ancount, nscount, arcount = _HEAD.unpack_from(data)
     if not flags & 0x8000 or (flags >> 11) & 0xF or qdcount != 1:
         raise WireError("not a response to a query")
@@ -171,8 +189,10 @@ def _read(data: bytes, asked: bytes) -> Reply:
     rcode = flags & 0xF | extended << 4
     if at != len(data):
         raise WireError("trailing data after the message")
-    records, error = _chain(rrsets, _host(qname), qtype, rcode)
-    return Reply(flags, rcode, records, ancount > 0, zone, error)
+    key = _host(qname)
+    records, error = _chain(rrsets, key, qtype, rcode)
+    mine = tuple(r for (o, _), rrset in rrsets.items() if o == key for r in _rrset_records(rrset)) if owned else ()
+    return Reply(flags, rcode, records, ancount > 0, zone, error, mine)
 
 
 def _additional(data: bytes, at: int, count: int) -> tuple[int, int]:
@@ -363,35 +383,3 @@ def _chain(
 def _rrset_records(rrset: _RRset) -> list[Record]:
     rtype = _TYPES[rrset.type]
     return [Record(rrset.owner, rtype, value, rrset.ttl, target) for value, target in rrset.items.values()]
-
-
-# dnspython's records (an answer read by dnspython, a zone file), in the same form
-
-
-def records_of(rrset: Any) -> list[Record]:
-    """Records in presentation form, with the pointed-at host name kept for matching."""
-    name = host_text(rrset.name)
-    rtype = dns.rdatatype.to_text(rrset.rdtype)
-    return [_dnspython_record(name, rtype, rd, rrset.ttl) for rd in rrset]
-
-
-def _dnspython_record(name: str, rtype: str, rd: Any, ttl: int) -> Record:
-    if rtype == "TXT":
-        text = b"".join(rd.strings).decode("utf-8", errors="replace")
-        return Record(name, rtype, text, ttl)
-    if rtype == "MX":
-        target = host_text(rd.exchange)
-        return Record(name, rtype, f"{rd.preference} {target}", ttl, target)
-    if rtype in ("CNAME", "NS", "DNAME"):
-        target = host_text(rd.target)
-        return Record(name, rtype, target, ttl, target)
-    if rtype == "SRV":
-        target = host_text(rd.target)
-        return Record(name, rtype, f"{rd.priority} {rd.weight} {rd.port} {target}", ttl, target)
-    return Record(name, rtype, rd.to_text(), ttl)
-
-
-def host_text(name: dns.name.Name) -> str:
-    """A dnspython name as dnscheck shows a host: lower-cased, without the trailing dot; the root (a null MX's
-    exchange) stays "."."""
-    return _host(name.to_text(omit_final_dot=True))
