@@ -138,8 +138,8 @@ def from_dnspython(data: bytes, asked: bytes, owned: bool = False) -> Reply:
     """The same reading, through dnspython (an answer with records of a type not read here)."""
     try:
         message = dns.message.from_wire(data)
-    except dns.exception.DNSException as e:
-        raise WireError(str(e)) from None
+    except Exception as e:  # noqa: BLE001 - whatever dnspython cannot read is a message that cannot be used
+        raise WireError(f"{type(e).__name__}: {e}") from None
     if (
         not isinstance(message, dns.message.QueryMessage)
         or not message.flags & 0x8000

@@ -19,6 +19,8 @@ from dnscheck.models import Answered, Lookup, Record, Undetermined
 def cannot_exist(name: str) -> bool:
     """A name over DNS's 255-octet limit (e.g. `selector1._domainkey.` in front of a 253-octet domain) cannot be
     asked about and cannot exist: its answer is NXDOMAIN, not a failure."""
+    if len(name) <= 253 and name.isascii():  # the wire form is at most the text's length + 2 (escapes only
+        return False  # make the text longer; a Unicode label becomes a longer A-label, hence ASCII only)
     try:
         dns.name.from_text(name)
     except dns.name.NameTooLong:

@@ -270,3 +270,21 @@ def test_garbled_messages_never_read_differently() -> None:
         assert mine == theirs
         agreed += 1
     assert agreed > 1000 and refused > 1000 and lenient < 40
+
+
+def test_an_answer_too_large_for_udp_comes_over_tcp_whole() -> None:
+    """A resolver's answer larger than the EDNS payload comes truncated over UDP; dnscheck asks again over TCP (a
+    plain RFC 7766 exchange) within the same deadline, and reads the whole answer."""
+    import asyncio
+
+    from dnscheck.collect.resolver import ResolverSource, make_resolver
+    from dnscheck.models import Answered
+    from tests.fakeserver import Data, FakeServer, no_offsite_packets
+
+    strings = [f'TXT "v=verify{i:02d} ' + "x" * 200 + '"' for i in range(12)]  # ~2.6 kB
+    data = Data({"big.example": strings}, zones=("big.example",))
+    with no_offsite_packets(), FakeServer(data) as srv:
+        lk = asyncio.run(ResolverSource(make_resolver([srv.address], 3.0)).lookup("big.example", "TXT"))
+        transports = [t for t, name, _ in srv.queries if name.rstrip(".") == "big.example"]
+    assert isinstance(lk, Answered) and len(lk.records) == 12, lk
+    assert transports[:2] == ["udp", "tcp"], transports
