@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import dns.name
+import dns.rdata
 import dns.rdatatype
 
 from dnscheck.models import Record
@@ -20,6 +21,8 @@ def records_of(rrset: Any) -> list[Record]:
 
 
 def _dnspython_record(name: str, rtype: str, rd: Any, ttl: int) -> Record:
+    if isinstance(rd, dns.rdata.GenericRdata):  # a type dnspython does not know in this class (an SRV in CH...)
+        return Record(name, rtype, rd.to_text(), ttl)
     if rtype == "TXT":
         text = b"".join(rd.strings).decode("utf-8", errors="replace")
         return Record(name, rtype, text, ttl)

@@ -38,7 +38,7 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 
-from dnscheck.collect.records import records_of
+from dnscheck.collect.records import host_text, records_of
 from dnscheck.models import Record
 
 MAX_CHAIN = 16  # dnspython's dns.message.MAX_CHAIN
@@ -156,10 +156,10 @@ def from_dnspython(data: bytes, asked: bytes, owned: bool = False) -> Reply:
         records = tuple(rec for rrset in rrsets for rec in records_of(rrset))
     except dns.exception.DNSException as e:
         error = str(e)
-    zone = next(
-        (_host(r.name.to_text(omit_final_dot=True)) for r in message.authority if r.rdtype == _SOA), None
-    )
-    return Reply(int(message.flags), int(message.rcode()), records, bool(message.answer), zone, error)
+    zone = next((host_text(r.name) for r in message.authority if r.rdtype == _SOA), None)
+    qname = message.question[0].name
+    mine = tuple(r for rrset in message.answer if rrset.name == qname for r in records_of(rrset)) if owned else ()
+    return Reply(int(message.flags), int(message.rcode()), records, bool(message.answer), zone, error, mine)
 
 
 class _Unsupported(Exception):

@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dnscheck.collect import wire
+from dnscheck.collect.records import records_of
 from dnscheck.collect.resolver import _records, _soa_owner
 
 REALWORLD = Path(__file__).resolve().parents[2] / "fixtures" / "realworld"
@@ -34,18 +35,30 @@ def _expected(data: bytes, lenient: bool = False) -> tuple[object, ...]:
     dnspython cannot read)."""
     m = dns.message.from_wire(data, continue_on_error=lenient)
     records = _records(m)
+    # what the authoritative probe took: every record of the answer owned by the name asked
+    owned = tuple(r for rrset in m.answer if rrset.name == m.question[0].name for r in records_of(rrset))
     return (
         records,
         [(r.ttl, r.target) for r in records],
         _soa_owner(m),
         int(m.rcode()),
         bool(m.answer),
+        owned,
+        [(r.ttl, r.target) for r in owned],
     )
 
 
 def _read(data: bytes, query: bytes) -> tuple[object, ...]:
-    r = wire.read(data, wire.question(query))
-    return (r.records, [(r.ttl, r.target) for r in r.records], r.zone, r.rcode(), r.answered)
+    r = wire.read(data, wire.question(query), owned=True)
+    return (
+        r.records,
+        [(r.ttl, r.target) for r in r.records],
+        r.zone,
+        r.rcode(),
+        r.answered,
+        r.owned,
+        [(r.ttl, r.target) for r in r.owned],
+    )
 
 
 def _response(
@@ -197,6 +210,12 @@ def test_an_answer_of_another_type_is_read_by_dnspython() -> None:
     query, data = _response("example.com.", "CAA", [rrset])
     assert _read(data, query) == _expected(data)
     assert wire.read(data, wire.question(query)).records[0].value == '0 issue "letsencrypt.org"'
+    # an MX answer that also carries a record of another type: read by dnspython, the MX still there
+    mx = dns.rrset.from_text("example.com.", 300, "IN", "MX", "0 example-com.mail.protection.outlook.com.")
+    query, data = _response("example.com.", "MX", [rrset, mx])
+    assert _read(data, query) == _expected(data)
+    got = wire.read(data, wire.question(query), owned=True)
+    assert [r.type for r in got.records] == ["MX"] and [r.type for r in got.owned] == ["CAA", "MX"]
 
 
 @pytest.mark.parametrize(
