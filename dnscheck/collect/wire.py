@@ -140,13 +140,7 @@ def from_dnspython(data: bytes, asked: bytes, owned: bool = False) -> Reply:
         message = dns.message.from_wire(data)
     except Exception as e:  # noqa: BLE001 - whatever dnspython cannot read is a message that cannot be used
         raise WireError(f"{type(e).__name__}: {e}") from None
-    if (
-        not isinstance(message, dns.message.QueryMessage)
-        or not message.flags & 0x8000
-        or message.opcode()
-        or data[12 : 8 + len(asked)].lower() + data[8 + len(asked) : 12 + len(asked)] != asked
-        or len(message.question) != 1
-    ):
+    if not isinstance(message, dns.message.QueryMessage) or not _answers(message, data, asked):
         raise WireError("not a response to this question")
     error = None
     records: tuple[Record, ...] = ()
@@ -160,6 +154,15 @@ def from_dnspython(data: bytes, asked: bytes, owned: bool = False) -> Reply:
     qname = message.question[0].name
     mine = tuple(r for rrset in message.answer if rrset.name == qname for r in records_of(rrset)) if owned else ()
     return Reply(int(message.flags), int(message.rcode()), records, bool(message.answer), zone, error, mine)
+
+
+def _answers(message: dns.message.Message, data: bytes, asked: bytes) -> bool:
+    return (
+        bool(message.flags & 0x8000)
+        and not message.opcode()
+        and data[12 : 8 + len(asked)].lower() + data[8 + len(asked) : 12 + len(asked)] == asked
+        and len(message.question) == 1
+    )
 
 
 class _Unsupported(Exception):
