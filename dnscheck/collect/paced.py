@@ -18,8 +18,9 @@ sends at full speed and gives up on the first silence turns both into `unknown` 
   while others answer is skipped, and tried again now and then.
 - Counts for the run's diagnostics (`report`), and whether loss made a domain's lookups fail (`overloaded`).
 
-The group is one dnspython Nameserver, so that dnspython still builds requests, follows CNAMEs and validates
-answers; it only decides who is asked, when, and how often.
+The group only decides who is asked, when, and how often. dnscheck's resolver source hands it a packed query and a
+reader (`exchange`: dnscheck.collect.wire reads the answer); it is also a dnspython Nameserver (`async_query`), so
+that dns.asyncresolver can use it as it is, with dnspython reading the answers.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
-"""A recursive resolver as a source (dns.asyncresolver).
+"""A recursive resolver as a source.
 
-Every DNS failure becomes Undetermined with a reason a person can read; nothing here is ever folded into "no record".
+The paced resolvers (every run of the CLI) are asked directly and their answers read by dnscheck.collect.wire; a
+resolver built without pacing goes through dns.asyncresolver. Both give the same Lookup for the same answer. Every
+DNS failure becomes Undetermined with a reason a person can read; nothing here is ever folded into "no record".
 """
 
 from __future__ import annotations
