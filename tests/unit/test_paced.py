@@ -134,9 +134,10 @@ def test_a_rate_limit_slows_the_pace_to_what_is_served() -> None:
     took = time.monotonic() - start
     assert all(isinstance(x, Answered) for x in out)
     (address, c), = src.pacing()
-    # the pace was cut to about the limit (to what a half-second answered, less a tenth: with the limiter's burst of
-    # a tenth of a second in that half-second, within a few percent of the limit)...
-    assert c.lowest_rate is not None and c.lowest_rate < 400 * 1.05
+    # the pace was cut to about the limit: to 0.9 x what a half-second answered, and a half-second can answer the
+    # limit plus the limiter's burst (a tenth of a second's worth), 480/s; answers held up by a busy event loop can
+    # land in the next half-second, so the bound is that best half-second itself (measured: 392-424 under load)...
+    assert c.lowest_rate is not None and c.lowest_rate < 400 + 40 / 0.5
     assert took < 1200 / 400 * 1.6  # ...and the run still went at a good share of the allowed rate
     assert any("pace lowered" in s for s in describe(address, c, 200))
 
