@@ -280,7 +280,6 @@ def _ms(start: float) -> int:
     return round((time.monotonic() - start) * 1000)
 
 
-
 def _checked(lk: Answered) -> Lookup:
     """A negative answer whose SOA is not the zone of the name (or of a CNAME target on the way) is not an answer:
     an unrelated zone's SOA says nothing about where this name lives."""
