@@ -21,6 +21,8 @@ import socket
 import time
 from typing import Any
 
+from dnscheck.collect.wire import question, repeats
+
 SOCKETS = 4
 _ids = random.SystemRandom()
 
@@ -54,7 +56,7 @@ class Channel:
         self.errors = 0
         self._endpoints: list[_Endpoint] = []
         self._opening: asyncio.Lock | None = None
-        # ID -> (the question as sent, lower-cased; the future of its try)
+        # ID -> (the question as sent, its name lower-cased; the future of its try)
         self._pending: dict[int, tuple[bytes, asyncio.Future[tuple[bytes, float]]]] = {}
         self._turn = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -68,7 +70,7 @@ class Channel:
         while qid in self._pending:
             qid = _ids.randrange(65536)
         future: asyncio.Future[tuple[bytes, float]] = loop.create_future()
-        self._pending[qid] = (_question(wire), future)
+        self._pending[qid] = (question(wire), future)
         assert endpoint.transport is not None
         try:
             endpoint.transport.sendto(qid.to_bytes(2, "big") + wire[2:])
@@ -86,10 +88,10 @@ class Channel:
         pending = self._pending.get(int.from_bytes(data[:2], "big")) if len(data) >= 12 else None
         if pending is None:
             return
-        question, future = pending
+        asked, future = pending
         # A datagram under a pending ID that does not repeat the question (forged with a guessed ID, or stray) is
         # dropped here, so that it cannot hide the real answer arriving just after it. The caller parses the rest.
-        if not future.done() and data[12 : 12 + len(question)].lower() == question:
+        if not future.done() and repeats(data, asked):
             future.set_result((data, time.monotonic()))
 
     def rearm(self, qid: int) -> asyncio.Future[tuple[bytes, float]] | None:
@@ -136,11 +138,3 @@ class Channel:
             if not future.done():
                 future.cancel()
         self._pending.clear()
-
-
-def _question(wire: bytes) -> bytes:
-    """The question section of a query as sent (no compression in a query's first name), lower-cased."""
-    end = 12
-    while end < len(wire) and wire[end]:
-        end += wire[end] + 1
-    return wire[12 : end + 5].lower()

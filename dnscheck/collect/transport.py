@@ -16,6 +16,8 @@ import socket
 
 import dns.exception
 
+from dnscheck.collect.wire import repeats
+
 _ids = random.SystemRandom()
 
 
@@ -32,7 +34,7 @@ async def udp(address: str, port: int, wire: bytes, asked: bytes, timeout: float
         async with asyncio.timeout(timeout):
             while True:
                 data = await loop.sock_recv(sock, 65535)
-                if data[:2] == qid and _answers(data, asked):
+                if data[:2] == qid and repeats(data, asked):
                     return data
     except TimeoutError:
         raise dns.exception.Timeout from None
@@ -58,8 +60,3 @@ async def tcp(address: str, port: int, wire: bytes, timeout: float) -> bytes:
     if data[:2] != qid:
         raise dns.exception.FormError("an answer over TCP under another ID")
     return wire[:2] + data[2:]
-
-
-def _answers(data: bytes, asked: bytes) -> bool:
-    end = 12 + len(asked)
-    return data[12 : end - 4].lower() + data[end - 4 : end] == asked

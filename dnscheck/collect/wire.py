@@ -111,6 +111,12 @@ def question(query: bytes) -> bytes:
     return query[12 : end + 1].lower() + query[end + 1 : end + 5]
 
 
+def repeats(data: bytes, asked: bytes) -> bool:
+    """Whether the message `data` repeats the question section `asked` (see `question`) right after its header."""
+    end = 12 + len(asked)
+    return data[12 : end - 4].lower() + data[end - 4 : end] == asked
+
+
 def describe(asked: bytes) -> str:
     """A question section as text ("example.com. MX"), for messages."""
     name, at = _name(asked + b"\0" * 4, 0, len(asked))
@@ -160,7 +166,7 @@ def _answers(message: dns.message.Message, data: bytes, asked: bytes) -> bool:
     return (
         bool(message.flags & 0x8000)
         and not message.opcode()
-        and data[12 : 8 + len(asked)].lower() + data[8 + len(asked) : 12 + len(asked)] == asked
+        and repeats(data, asked)
         and len(message.question) == 1
     )
 
@@ -173,10 +179,10 @@ def _read(data: bytes, asked: bytes, owned: bool) -> Reply:
     _, flags, qdcount, ancount, nscount, arcount = _HEAD.unpack_from(data)
     if not flags & 0x8000 or (flags >> 11) & 0xF or qdcount != 1:
         raise WireError("not a response to a query")
+    if not repeats(data, asked):  # then the name there is `asked`'s, uncompressed, and ends where it does
+        raise WireError("the answer to another question")
     qname, at = _name(data, 12, len(data))
     at += 4
-    if data[12 : at - 4].lower() + data[at - 4 : at] != asked:
-        raise WireError("the answer to another question")
     qtype = struct.unpack_from("!H", data, at - 4)[0]
     rrsets: dict[tuple[str, int], _RRset] = {}
     for _ in range(ancount):
